@@ -1,0 +1,74 @@
+import type { Loc } from './ast.js';
+
+/**
+ * A mistake in a config, with where it is and how to fix it. `format` renders the file:line:col
+ * header, the offending line with a caret under the column, and the hint.
+ */
+export class ConfigError extends Error {
+  readonly code = 'PIPELINE_CONFIG_ERROR';
+  constructor(
+    readonly reason: string,
+    readonly loc?: Loc,
+    readonly hint?: string,
+    /** The text of the file, for the excerpt. */
+    readonly sourceText?: string,
+  ) {
+    super(loc ? `${loc.file}:${loc.line}:${loc.column}: ${reason}` : reason);
+    this.name = 'ConfigError';
+  }
+
+  withSource(text: string): ConfigError {
+    return this.sourceText ? this : new ConfigError(this.reason, this.loc, this.hint, text);
+  }
+
+  format(): string {
+    const lines = [this.message];
+    if (this.loc && this.sourceText !== undefined) {
+      const src = this.sourceText.split('\n')[this.loc.line - 1];
+      if (src !== undefined) {
+        const gutter = `${this.loc.line} | `;
+        lines.push(`  ${gutter}${src.replace(/\t/g, ' ')}`);
+        lines.push(`  ${' '.repeat(gutter.length + Math.max(0, this.loc.column - 1))}^`);
+      }
+    }
+    if (this.hint) lines.push(`  hint: ${this.hint}`);
+    return lines.join('\n');
+  }
+}
+
+/** Several config errors found in one check; each is reported. */
+export class ConfigErrors extends Error {
+  readonly code = 'PIPELINE_CONFIG_ERRORS';
+  constructor(readonly errors: ConfigError[]) {
+    super(errors.map((e) => e.message).join('\n'));
+    this.name = 'ConfigErrors';
+  }
+  format(): string {
+    return this.errors.map((e) => e.format()).join('\n\n');
+  }
+}
+
+/** Damerau-free edit distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** Candidates close to `name`, nearest first. */
+export function closeMatches(name: string, candidates: Iterable<string>, max = 3): string[] {
+  const scored: [string, number][] = [];
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d <= Math.max(2, Math.floor(c.length / 3)) || c.startsWith(name) || name.startsWith(c)) scored.push([c, d]);
+  }
+  return scored.sort((x, y) => x[1] - y[1]).slice(0, max).map(([c]) => c);
+}

@@ -1,0 +1,34 @@
+/**
+ * Logstash's `@timestamp`: an instant in milliseconds since the epoch. It serialises as
+ * ISO-8601 in UTC with milliseconds, as Logstash writes it (`2026-11-27T23:32:28.123Z`).
+ */
+export class Timestamp {
+  constructor(readonly ms: number) {}
+
+  static now(clockMs: number = Date.now()): Timestamp {
+    return new Timestamp(clockMs);
+  }
+
+  /** Parses an ISO-8601 string; returns undefined when it is not one. */
+  static parse(text: string): Timestamp | undefined {
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? undefined : new Timestamp(ms);
+  }
+
+  toISOString(): string {
+    return new Date(this.ms).toISOString();
+  }
+
+  toJSON(): string {
+    return this.toISOString();
+  }
+
+  toString(): string {
+    return this.toISOString();
+  }
+
+  /** Seconds since the epoch, the `%{+%s}` form. */
+  get epochSeconds(): number {
+    return Math.floor(this.ms / 1000);
+  }
+}

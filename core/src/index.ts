@@ -1,0 +1,31 @@
+/**
+ * @pipeline/core — the public API for plugin authors. Everything a plugin needs is exported here;
+ * anything not exported is internal and may change. Semver applies to this file's exports.
+ */
+export { Event, deepCopy } from './event/event.js';
+export { Timestamp } from './event/timestamp.js';
+export { fieldRef, parseFieldPath, FieldRefError, type FieldRef, type Fields } from './event/field-ref.js';
+export { compileTemplate, valueToString, type Template } from './event/sprintf.js';
+export { compileJoda } from './event/joda.js';
+export {
+  definePlugin,
+  isPluginDefinition,
+  type PluginDefinition,
+  type PluginKind,
+  type PluginContext,
+  type InputInstance,
+  type InputSink,
+  type FilterInstance,
+  type OutputInstance,
+  type CodecInstance,
+  type CodecFactory,
+  type Decoder,
+  type Encoder,
+  type InstanceOf,
+  type Logger,
+} from './plugin/define.js';
+export { opt, optionsTable, type OptionSpec, type Schema, type Resolved, type CodecRef } from './plugin/options.js';
+export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugin/clock.js';
+export { MetricsRegistry, type Metrics, type Counter, type Gauge } from './plugin/metrics.js';
+export { ConfigError } from './config/errors.js';
+export { PluginError } from './plugin/errors.js';

@@ -1,0 +1,130 @@
+import type { Logger } from 'pino';
+import type { Event } from '../event/event.js';
+import type { Clock } from './clock.js';
+import type { Metrics } from './metrics.js';
+import type { Resolved, Schema } from './options.js';
+
+/**
+ * The plugin contract. A plugin is a definition object: its kind, name, option schema, and a
+ * `create` that turns validated options and a context into an instance of its kind.
+ */
+export type PluginKind = 'input' | 'filter' | 'correlate' | 'output' | 'codec';
+
+export type { Logger };
+
+/** What the runtime hands every plugin instance. Tests build one with `@pipeline/core/testing`. */
+export interface PluginContext {
+  /** pino child logger bound to the plugin's id. */
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Metrics scoped to this plugin instance. */
+  readonly metrics: Metrics;
+  /** `path.data`, absolute; the plugin may create its own files under it. */
+  readonly dataDir: string;
+  /** The process's working directory (relative paths in configs resolve here first). */
+  readonly workingDir: string;
+  /** Resolves a path named in a config: working directory first, then the installation. */
+  resolvePath(p: string): string;
+  /** Aborted when the pipeline stops. */
+  readonly signal: AbortSignal;
+  readonly pipelineId: string;
+  /** The plugin's `id` option, or a generated one. */
+  readonly id: string;
+  /** The codec configured for this input or output (its `codec` option or the plugin's default). */
+  readonly codec: CodecFactory;
+  /** Pipeline settings (pipeline.yml merged with the command line), dotted names. */
+  readonly settings: Readonly<Record<string, unknown>>;
+}
+
+// ---- codecs ----
+
+export interface Decoder {
+  /** Feeds raw bytes; calls `emit` for each complete event. */
+  decode(data: Buffer | string, emit: (event: Event) => void): void;
+  /** End of stream: emits what is left (a last line without its newline). */
+  flush(emit: (event: Event) => void): void;
+}
+
+export interface Encoder {
+  encode(event: Event): string;
+}
+
+export interface CodecInstance extends Decoder, Encoder {}
+
+/** A configured codec; `create` makes a fresh stateful instance (one per connection or file). */
+export interface CodecFactory {
+  readonly name: string;
+  create(): CodecInstance;
+}
+
+// ---- instances by kind ----
+
+/** Where an input puts its events. `push` always accepts; `writable` false means pause reading. */
+export interface InputSink {
+  push(event: Event): void;
+  readonly writable: boolean;
+  /** Resolves when the queue has room again. */
+  whenWritable(): Promise<void>;
+}
+
+export interface InputInstance {
+  /** Runs until the input is finished (finite inputs) or stopped. */
+  run(sink: InputSink): Promise<void>;
+  /** Stops reading; `run` then resolves after handing over what it has received. */
+  stop(): void | Promise<void>;
+  /** Reloads certificates and the like (SIGHUP). */
+  reload?(): void | Promise<void>;
+}
+
+/**
+ * A filter (or correlate stage). `filter` returns false when it did not match (no common
+ * add_field/add_tag then); sets `event.cancelled` to drop it; calls `emit` for new events, which
+ * continue through the stages after this one.
+ */
+export interface FilterInstance {
+  filter(event: Event, emit: (event: Event) => void): boolean | void;
+  /** Periodic (and, with final=true, end-of-pipeline) flush for time-driven plugins. */
+  flush?(emit: (event: Event) => void, final: boolean): void;
+  close?(): void | Promise<void>;
+}
+
+export interface OutputInstance {
+  /** Receives a batch, in order. The pipeline waits for the promise before reusing the batch. */
+  receive(events: readonly Event[]): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export interface InstanceOf {
+  input: InputInstance;
+  filter: FilterInstance;
+  correlate: FilterInstance;
+  output: OutputInstance;
+  codec: CodecInstance;
+}
+
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends Schema = Schema> {
+  readonly kind: K;
+  readonly name: string;
+  readonly description?: string;
+  readonly options: S;
+  /** Inputs and outputs: the codec used when the config names none. */
+  readonly defaultCodec?: string;
+  /** Filters and correlate stages: how often `flush` runs, in ms (Logstash flushes every 5 s). */
+  readonly flushIntervalMs?: number;
+  /** Checks a resolved options object beyond the schema (throw a ConfigError or Error to refuse). */
+  check?(options: Resolved<S>): void;
+  create(options: Resolved<S>, ctx: PluginContext): InstanceOf[K] | Promise<InstanceOf[K]>;
+}
+
+export const PLUGIN_BRAND = Symbol.for('pipeline.plugin.definition');
+
+/** Declares a plugin. The brand lets the registry recognise definitions from any copy of core. */
+export function definePlugin<K extends PluginKind, S extends Schema>(def: PluginDefinition<K, S>): PluginDefinition<K, S> {
+  if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`plugin name '${def.name}' must be lowercase letters, digits and _`);
+  Object.defineProperty(def, PLUGIN_BRAND, { value: true });
+  return def;
+}
+
+export function isPluginDefinition(x: unknown): x is PluginDefinition {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
+}
