@@ -94,8 +94,12 @@ export class Event {
     return out;
   }
 
+  /** Logstash's `event.to_s`: timestamp, host and message (what plain and line codecs write by default). */
   toString(): string {
-    return JSON.stringify(this);
+    const host = this.fields.host;
+    const hostText = host === undefined || host === null ? '%{host}' : typeof host === 'object' ? JSON.stringify(host) : String(host);
+    const message = this.fields.message;
+    return `${this.timestamp.toISOString()} ${hostText} ${message === undefined || message === null ? '%{message}' : String(message)}`;
   }
 }
 

@@ -1,0 +1,150 @@
+import type { Expr, RValue } from './ast.js';
+import { ConfigError } from './errors.js';
+import { fieldRef } from '../event/field-ref.js';
+import type { Event } from '../event/event.js';
+
+/**
+ * Compiles a condition into a closure over events, once at load. Semantics follow Logstash's
+ * Java execution: a field is truthy when present and neither null nor false; `==` compares numbers
+ * numerically and never equals a number to a string; ordering operators need two numbers or two
+ * strings (otherwise false); `in` searches arrays by equality, strings by substring, hashes by key;
+ * `=~` needs a string on the left. A missing field makes any comparison false.
+ */
+export type Predicate = (event: Event) => boolean;
+type Getter = (event: Event) => unknown;
+
+export function compileCondition(expr: Expr): Predicate {
+  switch (expr.type) {
+    case 'bool': {
+      const l = compileCondition(expr.left);
+      const r = compileCondition(expr.right);
+      switch (expr.op) {
+        case 'and':
+          return (e) => l(e) && r(e);
+        case 'or':
+          return (e) => l(e) || r(e);
+        case 'xor':
+          return (e) => l(e) !== r(e);
+        case 'nand':
+          return (e) => !(l(e) && r(e));
+      }
+    }
+    // falls through (unreachable: every op returns)
+    case 'not': {
+      const inner = compileCondition(expr.expr);
+      return (e) => !inner(e);
+    }
+    case 'truthy': {
+      const get = getter(expr.value);
+      return (e) => isTruthy(get(e));
+    }
+    case 'compare': {
+      const l = getter(expr.left);
+      const r = getter(expr.right);
+      switch (expr.op) {
+        case '==':
+          return (e) => valuesEqual(l(e), r(e));
+        case '!=':
+          return (e) => !valuesEqual(l(e), r(e));
+        case '<':
+          return (e) => order(l(e), r(e), (c) => c < 0);
+        case '>':
+          return (e) => order(l(e), r(e), (c) => c > 0);
+        case '<=':
+          return (e) => order(l(e), r(e), (c) => c <= 0);
+        case '>=':
+          return (e) => order(l(e), r(e), (c) => c >= 0);
+      }
+    }
+    // falls through (unreachable)
+    case 'regex': {
+      const l = getter(expr.left);
+      const match = regexMatcher(expr.right);
+      return expr.negate ? (e) => !match(l(e), e) : (e) => match(l(e), e);
+    }
+    case 'in': {
+      const l = getter(expr.left);
+      const r = getter(expr.right);
+      return expr.negate ? (e) => !contains(r(e), l(e)) : (e) => contains(r(e), l(e));
+    }
+  }
+}
+
+function getter(v: RValue): Getter {
+  switch (v.type) {
+    case 'field': {
+      const ref = fieldRef(v.ref);
+      return (e) => ref.get(e.fields);
+    }
+    case 'string':
+    case 'number': {
+      const c = v.value;
+      return () => c;
+    }
+    case 'regexp': {
+      const c = v.source;
+      return () => c;
+    }
+    case 'array': {
+      const items = v.items.map(getter);
+      if (v.items.every((i) => i.type !== 'field')) {
+        const c = items.map((g) => g(undefined as never));
+        return () => c;
+      }
+      return (e) => items.map((g) => g(e));
+    }
+  }
+}
+
+export function isTruthy(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== false;
+}
+
+function valuesEqual(a: unknown, b: unknown): boolean {
+  if (a === undefined || a === null) return b === undefined || b === null;
+  if (typeof a === 'number' && typeof b === 'number') return a === b;
+  if (typeof a !== typeof b) return false;
+  if (typeof a !== 'object') return a === b;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => valuesEqual(x, b[i]));
+  if (Array.isArray(b) || b === null) return false;
+  if (typeof (a as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(a) === JSON.stringify(b);
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => valuesEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function order(a: unknown, b: unknown, test: (cmp: number) => boolean): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+  if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
+  return false;
+}
+
+function contains(haystack: unknown, needle: unknown): boolean {
+  if (needle === undefined || needle === null) return false;
+  if (Array.isArray(haystack)) return haystack.some((x) => valuesEqual(x, needle));
+  if (typeof haystack === 'string') return typeof needle === 'string' && haystack.includes(needle);
+  if (typeof haystack === 'object' && haystack !== null) return typeof needle === 'string' && Object.prototype.hasOwnProperty.call(haystack, needle);
+  return false;
+}
+
+function regexMatcher(right: RValue): (left: unknown, e: Event) => boolean {
+  if (right.type === 'regexp' || right.type === 'string') {
+    let re: RegExp;
+    try {
+      re = new RegExp(right.type === 'regexp' ? right.source : right.value);
+    } catch (err) {
+      throw new ConfigError(`invalid regular expression: ${(err as Error).message}`, right.loc);
+    }
+    return (left) => typeof left === 'string' && re.test(left);
+  }
+  const get = getter(right);
+  return (left, e) => {
+    const pattern = get(e);
+    if (typeof left !== 'string' || typeof pattern !== 'string') return false;
+    try {
+      return new RegExp(pattern).test(left);
+    } catch {
+      return false;
+    }
+  };
+}

@@ -1,0 +1,36 @@
+import { StringDecoder } from 'node:string_decoder';
+import { definePlugin, Event, opt, Timestamp } from '@pipeline/core';
+import { eventFromJson } from './from-json.js';
+
+/**
+ * JSON documents: each chunk is one JSON object (or an array of objects, one event each).
+ * Invalid JSON becomes an event with the raw text as `message`, tagged `_jsonparsefailure`.
+ */
+export default definePlugin({
+  kind: 'codec',
+  name: 'json',
+  description: 'Reads and writes one JSON document per chunk.',
+  options: {
+    charset: opt.string({ default: 'UTF-8', description: 'Input encoding.' }),
+  },
+  create(_options, ctx) {
+    const text = new StringDecoder('utf8');
+    const now = () => new Timestamp(ctx.clock.now());
+    return {
+      decode(data, emit) {
+        const s = typeof data === 'string' ? data : text.write(data);
+        if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
+      },
+      flush(emit) {
+        const s = text.end();
+        if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
+      },
+      encode(event) {
+        return JSON.stringify(event);
+      },
+    };
+  },
+});
+
+export { eventFromJson };
+export type { Event };

@@ -1,0 +1,45 @@
+import { StringDecoder } from 'node:string_decoder';
+import { definePlugin, opt, Timestamp } from '@pipeline/core';
+import { eventFromJson } from '@pipeline/codec-json';
+
+/**
+ * Newline-delimited JSON: each line one event (its `@timestamp` read back as the event's
+ * timestamp); encoding writes the event as one JSON line.
+ */
+export default definePlugin({
+  kind: 'codec',
+  name: 'json_lines',
+  description: 'Reads and writes one JSON object per line.',
+  options: {
+    delimiter: opt.string({ default: '\n', description: 'Line separator.' }),
+    charset: opt.string({ default: 'UTF-8', description: 'Input encoding.' }),
+  },
+  create(options, ctx) {
+    const delimiter = options.delimiter.replace(/\\n/g, '\n');
+    const text = new StringDecoder('utf8');
+    const now = () => new Timestamp(ctx.clock.now());
+    let pending = '';
+    return {
+      decode(data, emit) {
+        const chunk = pending + (typeof data === 'string' ? data : text.write(data));
+        let start = 0;
+        for (;;) {
+          const at = chunk.indexOf(delimiter, start);
+          if (at < 0) break;
+          const s = chunk.slice(start, at);
+          if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
+          start = at + delimiter.length;
+        }
+        pending = chunk.slice(start);
+      },
+      flush(emit) {
+        const rest = pending + text.end();
+        pending = '';
+        if (rest.trim().length > 0) for (const e of eventFromJson(rest, now)) emit(e);
+      },
+      encode(event) {
+        return JSON.stringify(event) + delimiter;
+      },
+    };
+  },
+});

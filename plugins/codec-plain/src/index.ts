@@ -1,0 +1,34 @@
+import { StringDecoder } from 'node:string_decoder';
+import { compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
+
+/**
+ * Plain text with no delimiting: each chunk an input hands over is one event's message (UDP
+ * datagrams, for instance). Encoding writes `format`, or the event's text form.
+ */
+export default definePlugin({
+  kind: 'codec',
+  name: 'plain',
+  description: 'One event per chunk of text.',
+  options: {
+    format: opt.string({ description: 'sprintf format used when encoding; default: the event as text.' }),
+    charset: opt.string({ default: 'UTF-8', values: ['UTF-8', 'utf-8', 'UTF8', 'ASCII', 'ISO-8859-1', 'latin1'], description: 'Input encoding.' }),
+  },
+  create(options, ctx) {
+    const format = options.format === undefined ? undefined : compileTemplate(options.format);
+    const encoding = /^(ISO-8859-1|latin1)$/i.test(options.charset) ? 'latin1' : 'utf8';
+    const text = new StringDecoder(encoding);
+    return {
+      decode(data, emit) {
+        const message = typeof data === 'string' ? data : text.write(data);
+        if (message.length > 0) emit(new Event({ message }, new Timestamp(ctx.clock.now())));
+      },
+      flush(emit) {
+        const rest = text.end();
+        if (rest.length > 0) emit(new Event({ message: rest }, new Timestamp(ctx.clock.now())));
+      },
+      encode(event) {
+        return format ? format.render(event.fields) : event.toString();
+      },
+    };
+  },
+});
