@@ -29,3 +29,4 @@ export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugi
 export { MetricsRegistry, type Metrics, type Counter, type Gauge } from './plugin/metrics.js';
 export { ConfigError } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';
+export * from './spool/index.js';
