@@ -2,3 +2,4 @@
 export { Spool, isDiskFullError, type SpoolOptions, type SpoolItem, type NewItem, type AddResult, type DeadLetter, type StagedRow } from './spool.js';
 export { DeliveryLoop, deliveryCounters, type DeliveryOutcome, type DeliveryOptions, type DeliveryCounters, type RetryPolicy } from './delivery.js';
 export { spoolPath } from './paths.js';
+export { HttpJsonClient, classifyHttp, classifyNetworkError, errorMessage, retryAfterMs, type HttpJsonClientOptions, type HttpResponse } from './http.js';

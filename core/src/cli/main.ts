@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { INSTALL_ROOT } from '../registry/install-root.js';
+import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
+import { pluginCommands } from './plugin.js';
+import { startCommand } from './start.js';
+
+/**
+ * The `pipeline` command. Settings come from built-in defaults, then `config/pipeline.yml`
+ * (in the working directory, else the installation's), then the command line, where they use
+ * Logstash's dotted names (`--pipeline.batch.size 500`) and short flags (`-f -e -t -r -w -b -u`).
+ */
+const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' | 'boolean' | 'array'; describe: string }> = {
+  'path.config': { alias: 'f', type: 'string', describe: 'config file, directory or glob (default: pipelines/default.conf)' },
+  'config.string': { alias: 'e', type: 'string', describe: 'config text given on the command line' },
+  'config.test_and_exit': { alias: 't', type: 'boolean', describe: 'check the config, print "Configuration OK" or the errors, and exit' },
+  'config.reload.automatic': { alias: 'r', type: 'boolean', describe: 'reload the config when its files change' },
+  'config.support_escapes': { type: 'boolean', describe: 'read \\n, \\t, \\" ... in quoted strings as escapes' },
+  'pipeline.workers': { alias: 'w', type: 'number', describe: 'batches that may wait on outputs at once' },
+  'pipeline.batch.size': { alias: 'b', type: 'number', describe: 'events per batch (125)' },
+  'pipeline.batch.delay': { alias: 'u', type: 'number', describe: 'ms to wait for a batch to fill (50)' },
+  'pipeline.id': { type: 'string', describe: 'pipeline id, in logs and metrics' },
+  'queue.type': { type: 'string', describe: 'memory or persisted' },
+  'queue.max_events': { type: 'number', describe: 'events the queue holds before inputs are paused' },
+  'path.data': { type: 'string', describe: 'where state, plugins and files go (./data)' },
+  'path.plugins': { type: 'array', describe: 'extra directories holding plugin packages' },
+  'path.settings': { type: 'string', describe: 'directory holding pipeline.yml' },
+  'log.level': { alias: 'l', type: 'string', describe: 'fatal, error, warn, info, debug or trace' },
+  'log.format': { type: 'string', describe: 'plain or json (json suits journald)' },
+  'api.http.host': { type: 'string', describe: 'monitoring API address' },
+  'api.http.port': { type: 'number', describe: 'monitoring API port' },
+};
+
+function settingsFrom(argv: Record<string, unknown>): Settings {
+  const dir = argv['path.settings'] as string | undefined;
+  const candidates = dir ? [join(resolve(dir), 'pipeline.yml')] : [join(process.cwd(), 'config', 'pipeline.yml'), join(INSTALL_ROOT, 'config', 'pipeline.yml')];
+  const file = candidates.find((p) => existsSync(p));
+  const cli: Settings = {};
+  for (const key of Object.keys(SETTING_FLAGS)) if (argv[key] !== undefined) cli[key] = argv[key];
+  return mergeSettings(DEFAULT_SETTINGS, file ? loadSettingsFile(file) : {}, cli);
+}
+
+function withSettingFlags(y: Argv): Argv {
+  for (const [name, f] of Object.entries(SETTING_FLAGS)) y = y.option(name, { alias: f.alias, type: f.type, describe: f.describe });
+  return y;
+}
+
+export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
+  let code = 0;
+  await yargs(args)
+    .scriptName('pipeline')
+    .parserConfiguration({ 'dot-notation': false, 'strip-aliased': true })
+    .usage('$0 <command>\n\nA log pipeline that reads Logstash configs and SEC rules, in one Node.js process.')
+    .command(
+      'start',
+      'run a pipeline (pipelines/default.conf unless -f or -e is given)',
+      (y) => withSettingFlags(y).example('$0 start -e \'input { stdin {} } output { stdout {} }\'', 'read lines, print events').example('$0 start -f pipeline.conf -t', 'check a config'),
+      async (argv) => {
+        code = await startCommand(settingsFrom(argv as Record<string, unknown>));
+      },
+    )
+    .command('plugin', 'list, install or remove plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
+    .demandCommand(1, 'name a command: start, plugin, certs or sec')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      y.showHelp();
+      process.stderr.write(`\n${msg}\n`);
+      code = 2;
+    })
+    .parseAsync();
+  return code;
+}

@@ -1,0 +1,62 @@
+import type { Argv } from 'yargs';
+import { PluginInstallError, installPlugin, removePlugin } from '../registry/install.js';
+import { pluginHome, registryFor } from '../runtime/load.js';
+import type { Settings } from '../runtime/settings.js';
+
+/** `pipeline plugin list | install | remove`. */
+export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknown>) => Settings, setCode: (c: number) => void): Argv {
+  const fail = (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    setCode(1);
+  };
+  return y
+    .option('path.data', { type: 'string', describe: 'data directory holding the plugin home (./data)' })
+    .option('path.plugins', { type: 'array', describe: 'extra plugin directories' })
+    .command(
+      'list',
+      'list installed plugins: name, kind, version, source',
+      () => {},
+      (argv) => {
+        const reg = registryFor(settingsOf(argv as Record<string, unknown>), process.cwd());
+        const rows = reg.list().map((e) => [e.name, e.kind, e.version, e.source, e.packageName]);
+        const head = ['NAME', 'KIND', 'VERSION', 'SOURCE', 'PACKAGE'];
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+      },
+    )
+    .command(
+      'install <spec>',
+      'install a plugin package: an npm name, a directory, or a .tgz made by npm pack',
+      (a) => a.positional('spec', { type: 'string', demandOption: true }),
+      (argv) => {
+        const settings = settingsOf(argv as Record<string, unknown>);
+        try {
+          const r = installPlugin(String(argv.spec), pluginHome(settings, process.cwd()));
+          process.stdout.write(`Installed ${r.packageName}@${r.version}: ${r.plugins.map((p) => `${p.kind} ${p.name}`).join(', ')}\n`);
+        } catch (e) {
+          if (e instanceof PluginInstallError) fail(e);
+          else throw e;
+        }
+      },
+    )
+    .command(
+      'remove <name>',
+      'remove an installed plugin (by plugin name or package name)',
+      (a) => a.positional('name', { type: 'string', demandOption: true }),
+      (argv) => {
+        const settings = settingsOf(argv as Record<string, unknown>);
+        const name = String(argv.name);
+        const reg = registryFor(settings, process.cwd());
+        const entry = reg.list().find((e) => e.source === 'installed' && (e.name === name || e.packageName === name));
+        try {
+          if (!entry) throw new PluginInstallError(`no installed plugin named ${name}; 'pipeline plugin list' shows what is installed (built-in plugins cannot be removed)`);
+          const pkg = removePlugin(name, pluginHome(settings, process.cwd()), entry.packageName);
+          process.stdout.write(`Removed ${pkg}\n`);
+        } catch (e) {
+          if (e instanceof PluginInstallError) fail(e);
+          else throw e;
+        }
+      },
+    )
+    .demandCommand(1, 'name a subcommand: list, install or remove');
+}

@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import semver from 'semver';
+import { CORE_DIR, CORE_VERSION } from './install-root.js';
+import { entriesOf, readPackageJson } from './registry.js';
+
+/**
+ * `pipeline plugin install | remove`: npm does the work, into a plugin home (a private npm
+ * project under the data dir). Peer dependencies are not installed — the running core satisfies
+ * `@pipeline/core`, linked into the home — and a plugin that asks for a core version range the
+ * running one is not in is refused before anything is installed.
+ */
+export class PluginInstallError extends Error {}
+
+interface Manifest {
+  name?: string;
+  version?: string;
+  pipeline?: unknown;
+  peerDependencies?: Record<string, string>;
+}
+
+function ensureHome(home: string): void {
+  mkdirSync(home, { recursive: true });
+  const pkg = join(home, 'package.json');
+  if (!existsSync(pkg)) writeFileSync(pkg, JSON.stringify({ name: 'pipeline-plugin-home', private: true, dependencies: {} }, null, 2) + '\n');
+  linkCore(home);
+}
+
+/** Makes `import '@pipeline/core'` from an installed plugin resolve to the running core. */
+function linkCore(home: string): void {
+  const link = join(home, 'node_modules', '@pipeline', 'core');
+  mkdirSync(dirname(link), { recursive: true });
+  try {
+    if (lstatSync(link)) rmSync(link, { recursive: true, force: true });
+  } catch {
+    /* absent */
+  }
+  symlinkSync(CORE_DIR, link, 'dir');
+}
+
+function npm(args: string[], cwd: string): string {
+  try {
+    return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new PluginInstallError(`npm ${args.join(' ')} failed:\n${(err.stderr ?? err.message).trim()}`);
+  }
+}
+
+/** The manifest of what is about to be installed, read without installing it. */
+function manifestOf(spec: string, cwd: string): Manifest {
+  const abs = resolve(cwd, spec);
+  if (existsSync(abs)) {
+    if (existsSync(join(abs, 'package.json'))) return JSON.parse(readFileSync(join(abs, 'package.json'), 'utf8')) as Manifest;
+    if (/\.(tgz|tar\.gz)$/.test(abs)) return JSON.parse(execFileSync('tar', ['-xzOf', abs, 'package/package.json'], { encoding: 'utf8' })) as Manifest;
+    throw new PluginInstallError(`${spec} is neither a package directory nor a .tgz tarball`);
+  }
+  return JSON.parse(npm(['view', spec, 'name', 'version', 'pipeline', 'peerDependencies', '--json'], cwd)) as Manifest;
+}
+
+export function checkCompatible(m: Manifest, spec: string): void {
+  if (!m.pipeline) throw new PluginInstallError(`${m.name ?? spec} is not a Pipeline plugin: its package.json has no "pipeline" key declaring the plugins it provides`);
+  const range = m.peerDependencies?.['@pipeline/core'];
+  if (range && !semver.satisfies(CORE_VERSION, range, { includePrerelease: true }))
+    throw new PluginInstallError(`${m.name}@${m.version} needs @pipeline/core ${range}, but this is core ${CORE_VERSION}; install a version of the plugin made for core ${semver.major(CORE_VERSION)}.${semver.minor(CORE_VERSION)}`);
+}
+
+export interface InstallResult {
+  packageName: string;
+  version: string;
+  plugins: { kind: string; name: string }[];
+}
+
+export function installPlugin(spec: string, home: string, cwd = process.cwd()): InstallResult {
+  const manifest = manifestOf(spec, cwd);
+  checkCompatible(manifest, spec);
+  ensureHome(home);
+  const target = existsSync(resolve(cwd, spec)) ? resolve(cwd, spec) : spec;
+  npm(['install', '--prefix', home, '--no-audit', '--no-fund', '--legacy-peer-deps', '--install-links', '--save', target], cwd);
+  linkCore(home); // npm may have pruned the link
+  const dir = join(home, 'node_modules', ...manifest.name!.split('/'));
+  const entries = entriesOf(dir, 'installed');
+  return { packageName: manifest.name!, version: readPackageJson(dir)?.version ?? manifest.version ?? '?', plugins: entries.map((e) => ({ kind: e.kind, name: e.name })) };
+}
+
+export function removePlugin(nameOrPackage: string, home: string, installedPackage?: string): string {
+  const pkg = installedPackage ?? nameOrPackage;
+  if (!existsSync(join(home, 'node_modules', ...pkg.split('/')))) throw new PluginInstallError(`${nameOrPackage} is not installed in ${home}`);
+  npm(['uninstall', '--prefix', home, '--no-audit', '--no-fund', '--legacy-peer-deps', pkg], home);
+  linkCore(home);
+  return pkg;
+}

@@ -1,0 +1,84 @@
+import { compileTemplate } from '../event/sprintf.js';
+import type { Event } from '../event/event.js';
+import { opt, type Schema } from '../plugin/options.js';
+import type { PluginKind } from '../plugin/define.js';
+
+/**
+ * Options every plugin of a kind accepts, applied by the runtime once, as Logstash's base
+ * classes do: inputs decorate each event they produce; filters decorate each event they matched.
+ */
+export const COMMON_OPTIONS: Record<PluginKind, Schema> = {
+  input: {
+    id: opt.string({ description: 'Plugin id, for logs and metrics.' }),
+    type: opt.string({ description: 'Sets `type` on events that have none.' }),
+    tags: opt.strings({ description: 'Tags added to every event.' }),
+    add_field: opt.hash({ description: 'Fields added to every event (sprintf).' }),
+    codec: opt.codec({ description: 'Codec used to decode input.' }),
+    enable_metric: opt.bool({ default: true }),
+  },
+  filter: {
+    id: opt.string({ description: 'Plugin id, for logs and metrics.' }),
+    add_field: opt.hash({ description: 'Fields added when the filter succeeds (sprintf).' }),
+    add_tag: opt.strings({ description: 'Tags added when the filter succeeds (sprintf).' }),
+    remove_field: opt.strings({ description: 'Fields removed when the filter succeeds (sprintf).' }),
+    remove_tag: opt.strings({ description: 'Tags removed when the filter succeeds (sprintf).' }),
+    enable_metric: opt.bool({ default: true }),
+    periodic_flush: opt.bool({ default: false, description: 'Call the filter’s flush periodically.' }),
+  },
+  correlate: {
+    id: opt.string({ description: 'Plugin id, for logs and metrics.' }),
+    add_field: opt.hash({ description: 'Fields added to each event the stage matched (sprintf).' }),
+    add_tag: opt.strings({ description: 'Tags added to each event the stage matched (sprintf).' }),
+    remove_field: opt.strings({}),
+    remove_tag: opt.strings({}),
+    enable_metric: opt.bool({ default: true }),
+    periodic_flush: opt.bool({ default: true }),
+  },
+  output: {
+    id: opt.string({ description: 'Plugin id, for logs and metrics.' }),
+    codec: opt.codec({ description: 'Codec used to encode events.' }),
+    enable_metric: opt.bool({ default: true }),
+    workers: opt.number({ default: 1, description: 'Accepted for compatibility; outputs receive batches in order.' }),
+  },
+  codec: {},
+};
+
+/** Adds `value` under `key` as Logstash's add_field does: a second value turns the field into an array. */
+function addField(event: Event, key: string, value: string): void {
+  const cur = event.get(key);
+  if (cur === undefined || cur === null) event.set(key, value);
+  else if (Array.isArray(cur)) cur.push(value);
+  else event.set(key, [cur, value]);
+}
+
+/** Compiles the decorations for add_field/tags and friends into one closure, or undefined. */
+export function compileDecorator(common: Record<string, unknown>, kind: PluginKind): ((e: Event) => void) | undefined {
+  const steps: ((e: Event) => void)[] = [];
+  if (kind === 'input') {
+    const type = common.type as string | undefined;
+    if (type !== undefined)
+      steps.push((e) => {
+        if (e.fields.type === undefined) e.fields.type = type;
+      });
+  }
+  const fields = Object.entries((common.add_field as Record<string, unknown>) ?? {}).flatMap(([k, v]) =>
+    (Array.isArray(v) ? v : [v]).map((x) => [compileTemplate(k), compileTemplate(String(x))] as const),
+  );
+  if (fields.length) steps.push((e) => fields.forEach(([k, v]) => addField(e, k.render(e.fields), v.render(e.fields))));
+  if (kind === 'input') {
+    const tags = (common.tags as string[] | undefined) ?? [];
+    if (tags.length) steps.push((e) => tags.forEach((t) => e.tag(t)));
+  } else {
+    const removeField = ((common.remove_field as string[] | undefined) ?? []).map((f) => compileTemplate(f));
+    const addTag = ((common.add_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
+    const removeTag = ((common.remove_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
+    if (removeField.length) steps.push((e) => removeField.forEach((f) => e.remove(f.render(e.fields))));
+    if (addTag.length) steps.push((e) => addTag.forEach((t) => e.tag(t.render(e.fields))));
+    if (removeTag.length) steps.push((e) => removeTag.forEach((t) => e.untag(t.render(e.fields))));
+  }
+  if (steps.length === 0) return undefined;
+  if (steps.length === 1) return steps[0];
+  return (e) => {
+    for (const s of steps) s(e);
+  };
+}

@@ -1,0 +1,134 @@
+import type { Event } from '../event/event.js';
+
+/**
+ * The queue between inputs and workers. Bounded: once it holds `capacity` events it reports
+ * itself not writable, and inputs stop reading until a worker has taken a batch and room is back
+ * below the low-water mark (one batch under capacity, so producers and workers do not ping-pong
+ * on every event). `push` never refuses an event: an input may finish the chunk it is decoding.
+ */
+export interface EventQueue {
+  push(event: Event): void;
+  readonly writable: boolean;
+  whenWritable(): Promise<void>;
+  /** The next batch: up to `max` events, waiting up to `delayMs` to fill it; null once closed and empty. */
+  take(max: number, delayMs: number): Promise<Event[] | null>;
+  /** Called after a batch has passed every output (a persisted queue deletes it then). */
+  ack(batch: Event[]): void;
+  /** No more pushes: `take` drains what is left, then returns null. */
+  close(): void;
+  /** Wakes a waiting `take` early (periodic flushes), returning whatever is there, possibly []. */
+  wake(): void;
+  readonly size: number;
+  readonly capacity: number;
+}
+
+export class MemoryQueue implements EventQueue {
+  private buf: Event[] = [];
+  private head = 0;
+  private closed = false;
+  private writableWaiters: (() => void)[] = [];
+  private takeWaiter: (() => void) | undefined;
+  private woken = false;
+  private readonly lowWater: number;
+  /** Highest size seen, for tests and metrics. */
+  peak = 0;
+
+  constructor(
+    readonly capacity: number,
+    batchSize: number,
+  ) {
+    this.lowWater = Math.max(0, capacity - Math.max(1, batchSize));
+  }
+
+  get size(): number {
+    return this.buf.length - this.head;
+  }
+
+  get writable(): boolean {
+    return this.size < this.capacity;
+  }
+
+  push(event: Event): void {
+    this.buf.push(event);
+    const n = this.buf.length - this.head;
+    if (n > this.peak) this.peak = n;
+    const w = this.takeWaiter;
+    if (w !== undefined) {
+      this.takeWaiter = undefined;
+      w();
+    }
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.writable || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  private releaseWriters(): void {
+    if (this.writableWaiters.length > 0 && (this.size <= this.lowWater || this.closed)) {
+      const ws = this.writableWaiters;
+      this.writableWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  private takeNow(max: number): Event[] {
+    const n = Math.min(max, this.size);
+    const batch = this.buf.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head > 4096 && this.head * 2 > this.buf.length) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
+    }
+    this.releaseWriters();
+    return batch;
+  }
+
+  async take(max: number, delayMs: number): Promise<Event[] | null> {
+    if (this.size >= max) return this.takeNow(max);
+    if (this.size === 0) {
+      if (this.closed) return null;
+      await new Promise<void>((resolve) => (this.takeWaiter = resolve));
+      if (this.size === 0) {
+        this.woken = false;
+        return this.closed ? null : [];
+      }
+    }
+    if (this.size < max && !this.closed && delayMs > 0) {
+      // wait for the batch to fill, at most delayMs
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, delayMs);
+        const self = this;
+        function done() {
+          clearTimeout(timer);
+          self.takeWaiter = undefined;
+          resolve();
+        }
+        const check = () => {
+          if (self.size >= max || self.closed || self.woken) done();
+          else self.takeWaiter = check;
+        };
+        this.takeWaiter = check;
+      });
+    }
+    this.woken = false;
+    return this.takeNow(max);
+  }
+
+  ack(): void {}
+
+  close(): void {
+    this.closed = true;
+    this.releaseWriters();
+    this.wake();
+  }
+
+  wake(): void {
+    this.woken = true;
+    const w = this.takeWaiter;
+    if (w !== undefined) {
+      this.takeWaiter = undefined;
+      w();
+    }
+  }
+}
