@@ -118,6 +118,7 @@ export class StreamServer {
       });
     });
     if (o.idleTimeoutMs > 0) this.sweeper = o.clock.setInterval(() => this.closeIdle(), Math.max(1, Math.floor(o.idleTimeoutMs / 4)));
+    o.metrics.gauge('listen_port').set(this.port);
     o.logger.info({ host: o.host, port: this.port, tls: !!o.tls }, 'listening');
   }
 
