@@ -1,0 +1,88 @@
+import { ConfigError, definePlugin, FieldRefError, opt } from '@pipeline/core';
+import { CONVERSIONS } from './convert.js';
+import * as ops from './operations.js';
+import { RubyRegexError, translateRubyRegex } from './ruby-regex.js';
+
+const options = {
+  coerce: opt.hash({ description: 'field => default value, set when the field exists but is null' }),
+  rename: opt.hash({ description: 'old field => new field (both may use %{...})' }),
+  update: opt.hash({ description: 'field => new value (sprintf), only when the field exists' }),
+  replace: opt.hash({ description: 'field => new value (sprintf), created when missing' }),
+  convert: opt.hash({ description: `field => type; types: ${CONVERSIONS.join(', ')}` }),
+  gsub: opt.array({ description: 'field, regex, replacement triples' }),
+  uppercase: opt.strings({ description: 'fields to upper-case' }),
+  capitalize: opt.strings({ description: 'fields to capitalize' }),
+  lowercase: opt.strings({ description: 'fields to lower-case' }),
+  strip: opt.strings({ description: 'fields to strip of leading and trailing whitespace' }),
+  split: opt.hash({ description: 'field => separator; a string field becomes an array' }),
+  join: opt.hash({ description: 'field => separator; an array field becomes a string' }),
+  merge: opt.hash({ description: 'destination field => field(s) to append (arrays) or merge (hashes)' }),
+  copy: opt.hash({ description: 'source field => destination field (deep copy, overwrites)' }),
+  tag_on_failure: opt.string({ default: '_mutate_error', description: 'tag added when an operation fails' }),
+};
+
+export default definePlugin({
+  kind: 'filter',
+  name: 'mutate',
+  description: 'Renames, replaces, converts and edits fields, in Logstash’s fixed order.',
+  options,
+  check(o) {
+    for (const [field, type] of Object.entries(o.convert ?? {}))
+      if (!CONVERSIONS.includes(type as never))
+        throw new ConfigError(`mutate: invalid conversion type '${String(type)}' for '${field}', expected one of ${CONVERSIONS.join(', ')}`);
+    if (o.gsub) {
+      if (o.gsub.length % 3 !== 0 || o.gsub.some((x) => x === null || x === undefined))
+        throw new ConfigError(`mutate: invalid gsub configuration ${JSON.stringify(o.gsub)}: gsub needs field, regex, replacement triples`);
+      for (let i = 1; i < o.gsub.length; i += 3) {
+        const needle = String(o.gsub[i]);
+        if (needle.includes('%{')) continue;
+        try {
+          translateRubyRegex(needle);
+        } catch (e) {
+          if (e instanceof RubyRegexError) throw new ConfigError(`mutate: gsub: ${e.message}`);
+          throw e;
+        }
+      }
+    }
+  },
+  create(o, ctx) {
+    const warn = (msg: string) => ctx.logger.warn(msg);
+    // Logstash's processing order; each present option becomes one step.
+    const steps: ops.Operation[] = [];
+    try {
+      compileSteps();
+    } catch (e) {
+      if (e instanceof FieldRefError) throw new ConfigError(`mutate: ${e.message}`);
+      throw e;
+    }
+    function compileSteps(): void {
+      if (o.coerce) steps.push(ops.coerce(o.coerce));
+      if (o.rename) steps.push(ops.rename(o.rename));
+      if (o.update) steps.push(ops.update(o.update));
+      if (o.replace) steps.push(ops.replace(o.replace));
+      if (o.convert) steps.push(ops.convert(o.convert));
+      if (o.gsub) steps.push(ops.gsub(o.gsub));
+      if (o.uppercase) steps.push(ops.uppercase(o.uppercase));
+      if (o.capitalize) steps.push(ops.capitalize(o.capitalize));
+      if (o.lowercase) steps.push(ops.lowercase(o.lowercase));
+      if (o.strip) steps.push(ops.strip(o.strip));
+      if (o.split) steps.push(ops.split(o.split));
+      if (o.join) steps.push(ops.join(o.join));
+      if (o.merge) steps.push(ops.merge(o.merge, warn));
+      if (o.copy) steps.push(ops.copy(o.copy));
+    }
+    const failureTag = o.tag_on_failure;
+    return {
+      filter(event) {
+        try {
+          for (let i = 0; i < steps.length; i++) steps[i]!(event);
+          return true;
+        } catch (e) {
+          ctx.logger.warn({ err: (e as Error).message }, 'exception caught while applying mutate filter');
+          event.tag(failureTag);
+          return false;
+        }
+      },
+    };
+  },
+});
