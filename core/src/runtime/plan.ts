@@ -79,13 +79,13 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
     for (const node of pluginsIn(section.body)) {
       try {
         const def = await resolveDefinition(registry, kind, node.name, node);
+        // One schema for the block, so unknown-option suggestions see common and own names alike.
         const commonSchema = COMMON_OPTIONS[kind];
-        const own: Attribute[] = [];
-        const common: Attribute[] = [];
-        for (const a of node.attributes) (a.name in commonSchema && !(a.name in def.options) ? common : own).push(a);
-        const label = `${node.name}`;
-        const options = resolveOptions(def.options, own, label, node.loc, warn);
-        const commonOptions = resolveOptions(commonSchema, common, label, node.loc, warn);
+        const schema = { ...commonSchema, ...def.options };
+        const all = resolveOptions(schema, node.attributes, node.name, node.loc, warn);
+        const options: Record<string, unknown> = {};
+        const commonOptions: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(all)) (k in def.options ? options : commonOptions)[k] = v;
         def.check?.(options as never);
         const n = (counters.get(`${kind}:${node.name}`) ?? 0) + 1;
         counters.set(`${kind}:${node.name}`, n);

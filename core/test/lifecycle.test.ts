@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { loadPipeline } from '../src/runtime/load.js';
+import { DEFAULT_SETTINGS, mergeSettings } from '../src/runtime/settings.js';
+import { cliAsync, FIXTURES, REPO_ROOT, tempDir } from './helpers.js';
+
+describe('shutdown', () => {
+  it('SIGTERM in the middle of a stdin stream loses nothing that was received', async () => {
+    const t = tempDir();
+    try {
+      const child = cliAsync(['start', '--path.data', t.dir, '--log.format', 'json', '-e', 'input { stdin {} } output { stdout { codec => line { format => "%{message}" } } }']);
+      let out = '';
+      let err = '';
+      child.stdin.on('error', () => {}); // EPIPE once the pipeline has exited
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      // keep writing numbered lines until output shows the pipeline is flowing, then stop it mid-stream
+      let n = 0;
+      let writing = true;
+      const writer = (async () => {
+        while (writing) {
+          let chunk = '';
+          for (let i = 0; i < 200; i++) chunk += `line-${n++}\n`;
+          if (!child.stdin.write(chunk)) await once(child.stdin, 'drain');
+          await new Promise((r) => setImmediate(r));
+        }
+      })().catch(() => {}); // EPIPE once the pipeline has exited
+      while (out.split('\n').length < 2000) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number];
+      writing = false;
+      child.stdin.destroy();
+      await writer;
+      assert.equal(code, 0, err);
+      const lines = out.split('\n');
+      assert.equal(lines.pop(), '', 'output ends with a whole line');
+      // a gapless prefix of what was sent: nothing received was dropped or reordered
+      lines.forEach((l, i) => assert.equal(l, `line-${i}`));
+      const stopped = err.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; in?: number; out?: number }).find((r) => r.msg === 'pipeline stopped');
+      assert.ok(stopped, err);
+      assert.equal(stopped.in, lines.length, 'every event the input received reached the output');
+      assert.equal(stopped.out, lines.length);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('back-pressure', () => {
+  it('a fast generator into a slow output keeps the queue at its bound', async () => {
+    const t = tempDir();
+    try {
+      const settings = mergeSettings(DEFAULT_SETTINGS, {
+        'config.string': 'input { generator { count => 20000 } } output { slow { delay_ms => 1 } }',
+        'path.data': t.dir,
+        'path.plugins': [join(FIXTURES, 'plugins')],
+        'queue.max_events': 200,
+        'pipeline.batch.size': 50,
+        'pipeline.workers': 1,
+      });
+      const pipeline = await loadPipeline({ settings, workingDir: REPO_ROOT, logger: pino({ level: 'silent' }) });
+      const heapBefore = process.memoryUsage().heapUsed;
+      let maxSize = 0;
+      let samples = 0;
+      const sampler = setInterval(() => {
+        maxSize = Math.max(maxSize, pipeline.queueStats.size);
+        samples++;
+      }, 1);
+      pipeline.start();
+      await pipeline.done;
+      clearInterval(sampler);
+      const stats = pipeline.queueStats;
+      assert.ok(samples > 5, 'the run lasted long enough to sample');
+      assert.ok(stats.peak <= stats.capacity, `queue peak ${stats.peak} within capacity ${stats.capacity}`);
+      assert.ok(stats.peak >= stats.capacity - 50, `the generator did fill the queue (peak ${stats.peak})`);
+      assert.ok(maxSize <= 200);
+      assert.equal((globalThis as { __slowReceived?: number }).__slowReceived, 20000, 'every event delivered');
+      const growth = process.memoryUsage().heapUsed - heapBefore;
+      assert.ok(growth < 64 * 1024 * 1024, `heap grew by ${growth} bytes`);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
