@@ -1,0 +1,85 @@
+import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { UdpServer } from './server.js';
+
+export { UdpServer, type UdpServerOptions } from './server.js';
+
+/** Codecs whose job is "the datagram is the message". */
+const PLAIN_CODECS = new Set(['plain', 'line', 'none']);
+
+/** Removes one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
+export function datagramText(msg: Buffer): string {
+  let end = msg.length;
+  if (end > 0 && msg[end - 1] === 10) end--;
+  if (end > 0 && msg[end - 1] === 13) end--;
+  return msg.toString('utf8', 0, end);
+}
+
+export const udpOptions = {
+  host: opt.string({ default: '0.0.0.0', description: 'Address to listen on.' }),
+  buffer_size: opt.number({ default: 65536, description: 'Longest datagram kept (bytes); longer ones are cut and counted.', validate: (n) => (n >= 1 && n <= 65536 ? undefined : 'must be 1..65536') }),
+  receive_buffer_bytes: opt.number({ description: 'Socket receive buffer (SO_RCVBUF), e.g. 4194304 for bursts; capped by net.core.rmem_max.' }),
+  workers: opt.number({ default: 2, description: 'Accepted for Logstash compatibility; datagrams are read on the event loop.' }),
+  queue_size: opt.number({ default: 2000, description: 'Accepted for Logstash compatibility; the pipeline queue bounds memory.' }),
+};
+
+export default definePlugin({
+  kind: 'input',
+  name: 'udp',
+  description: 'Receives one event per UDP datagram.',
+  defaultCodec: 'plain',
+  options: {
+    port: opt.number({ required: true, description: 'Port to listen on (0 = any free port).' }),
+    ...udpOptions,
+    source_ip_fieldname: opt.string({ default: 'host', description: "Field that receives the sender's IP address." }),
+  },
+  create(o, ctx) {
+    const events = ctx.metrics.counter('events');
+    const plain = PLAIN_CODECS.has(ctx.codec.name);
+    const clock = ctx.clock;
+    const ipField = o.source_ip_fieldname;
+    const server = new UdpServer({
+      host: o.host,
+      port: o.port,
+      bufferSize: o.buffer_size,
+      receiveBufferBytes: o.receive_buffer_bytes,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      clock,
+      onMessage(msg, host, port, sink: InputSink) {
+        if (plain) {
+          const fields: Record<string, unknown> = { message: datagramText(msg) };
+          fields[ipField] = host;
+          fields.port = port;
+          events.inc();
+          sink.push(new Event(fields, new Timestamp(clock.now())));
+          return;
+        }
+        const decoder = ctx.codec.create();
+        const emit = (e: Event) => {
+          e.fields[ipField] = host;
+          e.fields.port = port;
+          events.inc();
+          sink.push(e);
+        };
+        decoder.decode(msg, emit);
+        decoder.flush(emit);
+      },
+    });
+    let stopped: () => void;
+    const done = new Promise<void>((r) => (stopped = r));
+    return {
+      async run(sink) {
+        await server.listen(sink);
+        ctx.metrics.gauge('listen_port').set(server.port);
+        await done;
+        await server.close();
+      },
+      stop() {
+        stopped();
+      },
+      get server() {
+        return server;
+      },
+    };
+  },
+});
