@@ -59,6 +59,19 @@ run_case() {
 status=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# vclock-run.mjs rewrites the clock file in place (truncate, then write), and
+# sec-vclock.pl falls back to the REAL clock when it reads the file empty, so
+# about one run in a few hundred fires a timer at today's date. We run a copy
+# whose clock update is atomic (write a temp file, rename it over the clock).
+mkdir -p "$tmp/oracle"
+cp "$oracle/sec-vclock.pl" "$tmp/oracle/"
+sed -e 's/import { readFileSync, writeFileSync,/import { renameSync, readFileSync, writeFileSync,/' \
+    -e 's/^\( *\)writeFileSync(clockFile, `${now}\\n`);/\1writeFileSync(clockFile + ".tmp", `${now}\\n`); renameSync(clockFile + ".tmp", clockFile);/' \
+    "$oracle/vclock-run.mjs" > "$tmp/oracle/vclock-run.mjs"
+[ "$(grep -c 'renameSync(clockFile' "$tmp/oracle/vclock-run.mjs")" = 2 ] ||
+  { echo "record.sh: could not make the vclock update atomic" >&2; exit 2; }
+oracle="$tmp/oracle"
 if [ $# -gt 0 ]; then cases="$*"; else cases=$(cd "$here/cases" && LC_ALL=C ls -d */ | tr -d /); fi
 for name in $cases; do
   dir="$here/cases/$name"
