@@ -1,0 +1,145 @@
+/**
+ * correlate { sec { rules => ["pipelines/rules/*.sec"] } } — SEC 2.9 rule files run inside the
+ * pipeline. Matches each event's `message` (or its JSON line), on the pipeline clock or on event
+ * time; events created by rules (`event`, `alert`, `heartbeat`) go out to the outputs, tagged.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { definePlugin, opt, ConfigError, Event, Timestamp, fieldRef, valueToString, type Counter } from '@pipeline/core';
+import { SecEngine } from './engine.js';
+import { loadRuleFiles, formatRuleError } from './loader.js';
+import { toBytes, fromBytes } from './bytes.js';
+import type { Rule } from './rules.js';
+
+export { checkRuleFiles, loadRuleFiles, formatRuleError } from './loader.js';
+export { migrateRuleFile } from './migrate.js';
+export { SecEngine } from './engine.js';
+export { compileRuleFile, type RuleError, type RuleFile } from './rules.js';
+export { toBytes, fromBytes } from './bytes.js';
+
+export interface SecInstance {
+  filter(event: Event, emit: (e: Event) => void): boolean;
+  flush(emit: (e: Event) => void, final: boolean): void;
+  close(): void;
+  /** Live operations and contexts, as sec writes on SIGUSR1 (also written to `dump` when set). */
+  dump(): string;
+}
+
+const options = {
+  rules: opt.strings({ required: true, description: 'SEC rule files or globs, matched in this order (like repeated `--conf`).' }),
+  source: opt.string({ default: 'message', description: 'Field whose text is matched against the rules.' }),
+  match_json_lines: opt.bool({ default: false, description: "Match each event's json_lines encoding instead of `source` (what sec saw tailing Logstash's JSON output files)." }),
+  allow_shell: opt.bool({ default: false, description: 'Allow shellcmd, spawn, cspawn, pipe, report with a command and SingleWithScript. Without it such rules fail to load.' }),
+  intevents: opt.bool({ default: false, description: "Generate SEC_STARTUP / SEC_SHUTDOWN internal events with the SEC_INTERNAL_EVENT context (sec's --intevents)." }),
+  intcontexts: opt.bool({ default: false, description: "Set up internal contexts _FILE_EVENT_-, _INTERNAL_EVENT ... while a line is matched (sec's --intcontexts)." }),
+  time_source: opt.string({ default: 'clock', values: ['clock', 'event'], description: 'clock: the pipeline clock; event: the latest @timestamp seen, in whole seconds, never going back.' }),
+  dump: opt.path({ description: 'File the dump of operations and contexts is written to (SIGUSR1).' }),
+  event_tag: opt.string({ default: 'sec', description: 'Tag added to events created by `event`/`tevent`/`cevent` actions.' }),
+};
+
+export default definePlugin({
+  kind: 'correlate',
+  name: 'sec',
+  description: 'SEC-compatible event correlation (Simple Event Correlator 2.9 rule files).',
+  options,
+  flushIntervalMs: 1000,
+  create(o, ctx): SecInstance {
+    const patterns = o.rules.map((p) => ctx.resolvePath(p));
+    const loaded = loadRuleFiles(patterns, { allowShell: o.allow_shell });
+    for (const w of loaded.warnings) ctx.logger.warn(formatRuleError(w));
+    if (loaded.errors.length) throw new ConfigError(`sec: ${loaded.errors.length} error(s) in rule files:\n${loaded.errors.map(formatRuleError).join('\n')}`);
+    if (!loaded.files.length) throw new ConfigError(`sec: no rule files found for ${o.rules.join(', ')}`);
+
+    const eventTime = o.time_source === 'event';
+    let evNow = -1;
+    const now = () => (eventTime ? Math.max(evNow, 0) : Math.floor(ctx.clock.now() / 1000));
+    let emit: ((e: Event) => void) | undefined;
+    const stamp = () => new Timestamp(eventTime ? now() * 1000 : ctx.clock.now());
+    const counters = new Map<Rule, Counter>();
+    const ruleMetrics = ctx.metrics.scope('rules');
+    const matches = ctx.metrics.counter('matches');
+    const opsGauge = ctx.metrics.gauge('operations');
+    const ctxGauge = ctx.metrics.gauge('contexts');
+
+    const engine = new SecEngine(
+      loaded.files,
+      {
+        now,
+        workingDir: ctx.workingDir,
+        emitEvent(line, context) {
+          emit?.(new Event({ message: fromBytes(line), '@timestamp': stamp(), tags: [o.event_tag], sec: { context } }));
+        },
+        emitNative(kind, fields) {
+          const message = String(kind === 'alert' ? (fields.text ?? fields.event ?? '') : `heartbeat ${fields.origin ?? ''}`);
+          emit?.(new Event({ message, '@timestamp': stamp(), [kind]: fields, tags: [kind] }));
+        },
+        log(level, msg) {
+          ctx.logger[level](msg);
+        },
+        onMatch(rule) {
+          matches.inc();
+          let c = counters.get(rule);
+          if (!c) counters.set(rule, (c = ruleMetrics.counter(`${basename(rule.file)}:${rule.line}`)));
+          c.inc();
+        },
+      },
+      { intevents: o.intevents, intcontexts: o.intcontexts, allowShell: o.allow_shell },
+    );
+
+    const sourceRef = fieldRef(o.source);
+    const textOf = (e: Event): string | undefined => {
+      if (o.match_json_lines) return JSON.stringify(e);
+      const v = e.get(sourceRef);
+      return v === undefined || v === null ? undefined : valueToString(v);
+    };
+    const gauges = () => {
+      opsGauge.set(engine.ops.size);
+      ctxGauge.set(engine.contexts.size);
+    };
+    let closed = false;
+
+    return {
+      filter(event, em) {
+        emit = em;
+        if (eventTime) {
+          const t = event.timestamp.epochSeconds;
+          if (t > evNow) evNow = t;
+        }
+        const text = textOf(event);
+        if (text === undefined) {
+          engine.tick();
+          engine.drain();
+          return false;
+        }
+        const before = matches.value;
+        // a line may hold several (json_lines never does; plain messages rarely): sec reads lines
+        for (const line of text.split('\n')) engine.input(toBytes(line));
+        gauges();
+        return matches.value > before;
+      },
+      flush(em, final) {
+        emit = em;
+        if (!eventTime || evNow >= 0) {
+          engine.tick();
+          engine.drain();
+        }
+        if (final && !closed) {
+          closed = true;
+          engine.shutdown();
+        }
+        gauges();
+      },
+      close() {
+        if (!closed) {
+          closed = true;
+          engine.shutdown();
+        }
+      },
+      dump() {
+        const text = engine.dump();
+        if (o.dump) writeFileSync(isAbsolute(o.dump) ? o.dump : resolve(ctx.workingDir, o.dump), text);
+        return text;
+      },
+    };
+  },
+});
