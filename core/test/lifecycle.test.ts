@@ -85,3 +85,28 @@ describe('back-pressure', () => {
     }
   });
 });
+
+describe('delivery callbacks', () => {
+  it('tells an input that an event was delivered only after the outputs received it, dropped events included', async () => {
+    const t = tempDir();
+    try {
+      (globalThis as { __slowReceived?: number }).__slowReceived = 0;
+      const settings = mergeSettings(DEFAULT_SETTINGS, {
+        'config.string': 'input { acking { count => 500 } } filter { if [n] < 100 { drop {} } } output { slow { delay_ms => 1 } }',
+        'path.data': t.dir,
+        'path.plugins': [join(FIXTURES, 'plugins')],
+        'queue.max_events': 100,
+        'pipeline.batch.size': 25,
+      });
+      const pipeline = await loadPipeline({ settings, workingDir: REPO_ROOT, logger: pino({ level: 'silent' }) });
+      pipeline.start();
+      await pipeline.done;
+      const acks = (globalThis as { __acks?: { n: number; receivedByThen: number }[] }).__acks!;
+      assert.equal(acks.length, 500, 'every event confirmed once');
+      assert.deepEqual(new Set(acks.map((a) => a.n)).size, 500);
+      for (const a of acks) if (a.n >= 100) assert.ok(a.receivedByThen >= a.n - 99, `event ${a.n} confirmed after the output had it (${a.receivedByThen})`);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -59,9 +59,15 @@ export interface CodecFactory {
 
 // ---- instances by kind ----
 
-/** Where an input puts its events. `push` always accepts; `writable` false means pause reading. */
+/**
+ * Where an input puts its events. `push` always accepts; `writable` false means pause reading.
+ * `onDelivered`, when given, runs once the event's batch has passed every output (or the event
+ * was dropped by a filter): inputs that can re-read (files, broker streams) acknowledge their
+ * source only then, which makes delivery at-least-once across crashes. Batches may complete out
+ * of order when several are in flight, so an input tracks the highest contiguous position itself.
+ */
 export interface InputSink {
-  push(event: Event): void;
+  push(event: Event, onDelivered?: () => void): void;
   readonly writable: boolean;
   /** Resolves when the queue has room again. */
   whenWritable(): Promise<void>;

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import type { Logger } from 'pino';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { PluginNode, Statement } from '../config/ast.js';
 import { compileCondition } from '../config/conditions.js';
 import type { Event } from '../event/event.js';
@@ -11,9 +11,13 @@ import type { Counter, MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
 import { compileDecorator } from './common-options.js';
 import { pluginsIn, type CodecPlan, type PipelinePlan, type PluginPlan } from './plan.js';
-import { MemoryQueue, type EventQueue } from './queue.js';
+import { MemoryQueue, setDeliveryCallback, type EventQueue } from './queue.js';
 import { TOKENS } from './services.js';
-import { num, type Settings } from './settings.js';
+import { PersistedQueue } from './persisted-queue.js';
+import { bytes, num, type Settings } from './settings.js';
+
+/** Events the memory queue holds when queue.max_events is 0. */
+const MEMORY_QUEUE_EVENTS = 1000;
 
 /**
  * The executor. Inputs push into a bounded queue; one worker loop takes batches and runs each
@@ -84,9 +88,9 @@ export class Pipeline {
   }
 
   /** Queue size and peak, for back-pressure tests and the monitoring API. */
-  get queueStats(): { size: number; peak: number; capacity: number } {
-    const q = this.queue as MemoryQueue;
-    return { size: q.size, peak: q.peak ?? q.size, capacity: q.capacity };
+  get queueStats(): { type: string; size: number; peak: number; capacity: number; bytes?: number } {
+    const q = this.queue as MemoryQueue | PersistedQueue;
+    return { type: q instanceof PersistedQueue ? 'persisted' : 'memory', size: q.size, peak: q.peak, capacity: q.capacity, bytes: q instanceof PersistedQueue ? q.bytes : undefined };
   }
 
   private context(plan: PluginPlan): PluginContext {
@@ -121,7 +125,7 @@ export class Pipeline {
   /** Creates every plugin instance and compiles the sections. */
   async build(plan: PipelinePlan): Promise<void> {
     const batchSize = num(this.settings, 'pipeline.batch.size');
-    this.queue = new MemoryQueue(Math.max(num(this.settings, 'queue.max_events'), 1), batchSize);
+    this.queue = this.makeQueue(batchSize);
     const sections = plan.ast.sections;
     const stmts = (kind: string) => sections.filter((s) => s.kind === kind).flatMap((s) => s.body);
 
@@ -143,6 +147,23 @@ export class Pipeline {
     };
     const afterFilters = await this.compileChain(stmts('correlate'), collect, plan);
     this.process = await this.compileChain(stmts('filter'), afterFilters, plan);
+  }
+
+  private makeQueue(batchSize: number): EventQueue {
+    // queue.max_events 0 (the default) means: 1000 events in memory; bounded by queue.max_bytes only on disk
+    const maxEvents = num(this.settings, 'queue.max_events');
+    const type = String(this.settings['queue.type'] ?? 'memory');
+    if (type === 'memory') return new MemoryQueue(maxEvents > 0 ? maxEvents : MEMORY_QUEUE_EVENTS, batchSize);
+    if (type !== 'persisted') throw new Error(`queue.type must be memory or persisted, got ${type}`);
+    const q = new PersistedQueue({
+      dir: join(this.dataDir, 'queue', this.id),
+      maxBytes: bytes(this.settings, 'queue.max_bytes'),
+      maxEvents: maxEvents > 0 ? maxEvents : Number.MAX_SAFE_INTEGER,
+      checkpointWrites: Math.max(1, num(this.settings, 'queue.checkpoint.writes')),
+      batchSize,
+    });
+    if (q.recovered > 0) this.logger.info({ events: q.recovered }, 'persisted queue: delivering events left by the previous run');
+    return q;
   }
 
   private async compileChain(body: Statement[], next: Next, plan: PipelinePlan): Promise<Next> {
@@ -330,6 +351,7 @@ export class Pipeline {
       await o.tail;
       await o.instance.close?.();
     }
+    if (this.queue instanceof PersistedQueue) this.queue.dispose();
     this.logger.info({ in: this.eventsIn.value, out: this.eventsOut.value }, 'pipeline stopped');
   }
 
@@ -346,9 +368,10 @@ class QueueSink implements InputSink {
     private readonly counter: Counter,
     private readonly decorate: ((e: Event) => void) | undefined,
   ) {}
-  push(e: Event): void {
+  push(e: Event, onDelivered?: () => void): void {
     if (this.decorate !== undefined) this.decorate(e);
     this.counter.inc();
+    if (onDelivered !== undefined) setDeliveryCallback(e, onDelivered);
     this.queue.push(e);
   }
   get writable(): boolean {

@@ -6,6 +6,25 @@ import type { Event } from '../event/event.js';
  * below the low-water mark (one batch under capacity, so producers and workers do not ping-pong
  * on every event). `push` never refuses an event: an input may finish the chunk it is decoding.
  */
+const DELIVERED = Symbol('pipeline.onDelivered');
+type WithCallback = Event & { [DELIVERED]?: () => void };
+
+/** Attaches an input's delivery callback to an event (not serialised, not cloned). */
+export function setDeliveryCallback(e: Event, cb: () => void): void {
+  (e as WithCallback)[DELIVERED] = cb;
+}
+
+/** Runs the delivery callbacks of a batch that has passed every output. */
+export function runDeliveryCallbacks(batch: readonly Event[]): void {
+  for (let i = 0; i < batch.length; i++) {
+    const cb = (batch[i] as WithCallback)[DELIVERED];
+    if (cb !== undefined) {
+      (batch[i] as WithCallback)[DELIVERED] = undefined;
+      cb();
+    }
+  }
+}
+
 export interface EventQueue {
   push(event: Event): void;
   readonly writable: boolean;
@@ -115,7 +134,9 @@ export class MemoryQueue implements EventQueue {
     return this.takeNow(max);
   }
 
-  ack(): void {}
+  ack(batch: Event[]): void {
+    runDeliveryCallbacks(batch);
+  }
 
   close(): void {
     this.closed = true;

@@ -15,7 +15,7 @@ export const DEFAULT_SETTINGS: Settings = {
   'pipeline.batch.delay': 50,
   'pipeline.ordered': 'auto',
   'queue.type': 'memory',
-  'queue.max_events': 1000,
+  'queue.max_events': 0,
   'queue.max_bytes': '1024mb',
   'queue.checkpoint.writes': 1024,
   'path.data': './data',
