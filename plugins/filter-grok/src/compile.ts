@@ -1,0 +1,80 @@
+/**
+ * One grok expression → one JS RegExp and a capture plan, both built at load.
+ * The plan follows jls-grok/Logstash: distinct group names in order of first appearance, each
+ * with its group numbers ascending; the name splits on ':' into [pattern, field, type]; `int` and
+ * `float` coerce with Ruby's to_i/to_f; values land through Logstash's merge rules (§4).
+ */
+import { fieldRef, type FieldRef, type Fields } from '@pipeline/core';
+import { expandPattern } from './expand.js';
+import { translate } from './onig/translate.js';
+import { rubyToF, rubyToI } from './ruby-numbers.js';
+
+export interface CaptureSlot {
+  /** The field as the pattern names it (used for `overwrite`). */
+  readonly field: string;
+  readonly ref: FieldRef;
+  readonly coerce: ((s: string) => number) | undefined;
+  /** JS group numbers holding this name, ascending. */
+  readonly indices: readonly number[];
+  readonly overwrite: boolean;
+}
+
+export interface CompiledGrok {
+  readonly pattern: string;
+  readonly regex: RegExp;
+  readonly slots: readonly CaptureSlot[];
+}
+
+export interface CompileOptions {
+  namedCapturesOnly: boolean;
+  target: string | undefined;
+  overwrite: ReadonlySet<string>;
+}
+
+function targetField(field: string, target: string | undefined): string {
+  if (target === undefined) return field;
+  const t = target.startsWith('[') ? target : `[${target}]`;
+  return field.startsWith('[') ? t + field : `${t}[${field}]`;
+}
+
+export function compileGrok(pattern: string, library: Map<string, string>, opts: CompileOptions): CompiledGrok {
+  const expanded = expandPattern(pattern, library, opts.namedCapturesOnly);
+  const t = translate(expanded, JSON.stringify(pattern));
+  const slots: CaptureSlot[] = [];
+  for (const { name, indices } of t.names) {
+    const parts = name.split(':');
+    const field = parts.length >= 2 ? parts[1]! : parts[0]!;
+    const type = parts[2];
+    const coerce = type === 'int' ? rubyToI : type === 'float' ? rubyToF : undefined;
+    const full = targetField(field, opts.target);
+    slots.push({ field, ref: fieldRef(full), coerce, indices, overwrite: opts.overwrite.has(field) || opts.overwrite.has(full) });
+  }
+  return { pattern, regex: new RegExp(t.source, t.flags), slots };
+}
+
+/**
+ * Writes one successful match's captures into the event fields (Logstash `handle`): nil skipped,
+ * "" skipped unless keepEmpty (checked after coercion), overwrite sets, otherwise nil → set,
+ * Array → append, String → [old, new], any other existing value keeps and drops the new one.
+ */
+export function applyCaptures(m: RegExpExecArray, slots: readonly CaptureSlot[], fields: Fields, keepEmpty: boolean): void {
+  for (let s = 0; s < slots.length; s++) {
+    const slot = slots[s]!;
+    const idx = slot.indices;
+    for (let k = 0; k < idx.length; k++) {
+      const raw = m[idx[k]!];
+      if (raw === undefined) continue;
+      const value: string | number = slot.coerce === undefined ? raw : slot.coerce(raw);
+      if (value === '' && !keepEmpty) continue;
+      if (slot.overwrite) {
+        slot.ref.set(fields, value);
+        continue;
+      }
+      const old = slot.ref.get(fields);
+      if (old === undefined || old === null) slot.ref.set(fields, value);
+      else if (Array.isArray(old)) old.push(value);
+      else if (typeof old === 'string') slot.ref.set(fields, [old, value]);
+      // Integer, Float, Hash, ...: Logstash keeps the old value and drops the new one
+    }
+  }
+}
