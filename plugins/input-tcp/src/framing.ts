@@ -161,7 +161,14 @@ export class Framer {
     const whole = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, total);
     this.parts = [];
     this.partsLength = 0;
-    const stop = stripCR && !truncated && total > 0 && whole[total - 1] === CR ? total - 1 : total;
+    let stop = total;
+    if (stripCR) {
+      if (!truncated && stop > 0 && whole[stop - 1] === CR) stop--;
+    } else if (!truncated && stop > 0 && whole[stop - 1] === LF) {
+      // an octet-counted frame that ends with the sender's line end (rsyslog's 5424 templates do)
+      stop--;
+      if (stop > 0 && whole[stop - 1] === CR) stop--;
+    }
     this.out.frame(whole.toString('utf8', 0, stop), truncated);
   }
 

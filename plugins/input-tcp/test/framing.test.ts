@@ -71,6 +71,10 @@ describe('Framer: RFC 6587 octet counting', () => {
     }
   });
 
+  it('drops the line end a sender counted into the frame (rsyslog 5424 templates)', () => {
+    assert.deepEqual(frames(100, ['6 <13>a\n7 <13>b\r\n']).texts, ['<13>a', '<13>b']);
+  });
+
   it('skips LF separators some senders put between frames', () => {
     assert.deepEqual(frames(100, ['5 <13>a\n5 <13>b\r\n']).texts, ['<13>a', '<13>b']);
   });
