@@ -1,0 +1,182 @@
+import { compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, type Event, type Fields } from '@pipeline/core';
+import { parseTai64n, parseUnix, parseUnixMs } from './epoch.js';
+import { isoParser } from './iso8601.js';
+import { compilePattern, DateParseError, localMillis, PatternError, toLocal, type LocalTime } from './joda.js';
+import { localeNames } from './locale.js';
+import { processZone, zoneFor, type Zone } from './zone.js';
+
+const options = {
+  match: opt.strings({ required: true, description: 'the field, then one or more formats: Joda patterns, ISO8601, UNIX, UNIX_MS, TAI64N' }),
+  timezone: opt.string({ description: "zone for times without an offset: an IANA name, an offset, or %{field}; default: the process's zone (TZ)" }),
+  locale: opt.string({ description: 'locale for month and weekday names (BCP 47 or POSIX, e.g. en, en-US, de_DE); default English' }),
+  target: opt.string({ default: '@timestamp', description: 'field that receives the parsed timestamp' }),
+  tag_on_failure: opt.strings({ default: ['_dateparsefailure'], description: 'tags added when no format matches' }),
+};
+
+/** The zone to use for one event: fixed at load, or rendered from `%{...}` per event. */
+type ZoneSource = (fields: Fields) => Zone | undefined;
+
+/** One format, ready to turn a field value into epoch milliseconds (throws when it does not apply). */
+type Parser = (value: unknown, fields: Fields) => number;
+
+/** The year of an instant as seen in a zone. */
+function yearIn(zone: Zone, ms: number): number {
+  return new Date(ms + zone.offsetAt(ms)).getUTCFullYear();
+}
+
+export default definePlugin({
+  kind: 'filter',
+  name: 'date',
+  description: 'Parses a date from a field into @timestamp (or another target), as Logstash’s date filter.',
+  options,
+  check(o) {
+    if (o.match.length < 2)
+      throw new ConfigError(`date: match needs a field name and at least one format, got ${JSON.stringify(o.match)}`, undefined, 'match => ["logdate", "MMM dd HH:mm:ss", "ISO8601"]');
+  },
+  create(o, ctx) {
+    let names;
+    try {
+      names = localeNames(o.locale);
+    } catch {
+      throw new ConfigError(`date: unknown locale '${o.locale}'`);
+    }
+    let zoneOf: ZoneSource;
+    if (o.timezone === undefined) {
+      const z = processZone();
+      zoneOf = () => z;
+    } else if (o.timezone.includes('%{')) {
+      const t = compileTemplate(o.timezone);
+      zoneOf = (f) => zoneFor(t.render(f));
+    } else {
+      const z = zoneFor(o.timezone);
+      if (!z) throw new ConfigError(`date: unknown time zone '${o.timezone}'`, undefined, 'use an IANA name such as Europe/Paris, or an offset such as +01:00');
+      zoneOf = () => z;
+    }
+    const clock = ctx.clock;
+
+    /** Local wall-clock time to an instant in a zone; a time skipped by a DST change fails. */
+    const inZone = (zone: Zone, localMs: number): number => {
+      const t = zone.localToUtc(localMs);
+      if (t === undefined) throw new DateParseError('illegal instant: the local time falls in a daylight-saving gap');
+      return t;
+    };
+
+    /**
+     * A date without a year takes the year (last, this or next) whose wall-clock time is closest
+     * to now's, so December lines read in January land in the old year. Only that year is then
+     * converted, so a time in a daylight-saving gap fails as it does in Logstash.
+     */
+    const guessYear = (local: LocalTime, offsetNow: number, toUtc: (localMs: number) => number): number => {
+      const nowLocal = clock.now() + offsetNow;
+      const nowYear = new Date(nowLocal).getUTCFullYear();
+      let best = 0;
+      let bestDist = Infinity;
+      for (const y of [nowYear - 1, nowYear, nowYear + 1]) {
+        const l = localMillis(local, y);
+        const dist = Math.abs(l - nowLocal);
+        if (dist < bestDist) {
+          best = l;
+          bestDist = dist;
+        }
+      }
+      return toUtc(best);
+    };
+
+    const field = fieldRef(o.match[0]!);
+    const parsers: Parser[] = [];
+    for (const format of o.match.slice(1)) {
+      switch (format) {
+        case 'ISO8601': {
+          const iso = isoParser(names);
+          parsers.push((value, fields) => {
+            if (typeof value !== 'string') throw new DateParseError('ISO8601 expects a string');
+            const r = iso(value);
+            const ms = localMillis(r.local);
+            if (r.offset !== undefined) return ms - r.offset;
+            const zone = zoneOf(fields);
+            if (!zone) throw new DateParseError('unknown time zone');
+            return inZone(zone, ms);
+          });
+          break;
+        }
+        case 'UNIX':
+          parsers.push(parseUnix);
+          break;
+        case 'UNIX_MS':
+          parsers.push(parseUnixMs);
+          break;
+        case 'TAI64N':
+          parsers.push(parseTai64n);
+          break;
+        default: {
+          let p: ReturnType<typeof compilePattern>;
+          try {
+            p = compilePattern(format, names);
+          } catch (e) {
+            if (e instanceof PatternError) throw new ConfigError(`date: ${e.message}`);
+            throw e;
+          }
+          const pivotNowYear = yearIn(processZone(), clock.now());
+          parsers.push((value, fields) => {
+            if (typeof value !== 'string') throw new DateParseError(`pattern '${format}' expects a string`);
+            const f = p.read(value);
+            if (!f) return NaN;
+            const local = toLocal(f, pivotNowYear);
+            let toUtc: (localMs: number) => number;
+            let offsetNow: number;
+            if (f.offset !== undefined) {
+              const off = f.offset;
+              toUtc = (ms) => ms - off;
+              offsetNow = off;
+            } else {
+              const zone = f.zone ?? zoneOf(fields);
+              if (!zone) throw new DateParseError('unknown time zone');
+              toUtc = (ms) => inZone(zone, ms);
+              offsetNow = p.hasYear ? 0 : zone.offsetAt(clock.now());
+            }
+            return p.hasYear ? toUtc(localMillis(local)) : guessYear(local, offsetNow, toUtc);
+          });
+        }
+      }
+    }
+
+    let setTarget: (e: Event, ts: Timestamp) => void;
+    if (o.target === '@timestamp') setTarget = (e, ts) => void (e.timestamp = ts);
+    else {
+      let ref;
+      try {
+        ref = fieldRef(o.target);
+      } catch (e) {
+        if (e instanceof FieldRefError) throw new ConfigError(`date: target: ${e.message}`);
+        throw e;
+      }
+      setTarget = (e, ts) => ref.set(e.fields, ts);
+    }
+    const tags = o.tag_on_failure;
+    const matches = ctx.metrics.counter('matches');
+    const failures = ctx.metrics.counter('failures');
+
+    return {
+      filter(event) {
+        const value = field.get(event.fields);
+        if (value === undefined || value === null) return false;
+        for (let i = 0; i < parsers.length; i++) {
+          let ms: number;
+          try {
+            ms = parsers[i]!(value, event.fields);
+          } catch {
+            continue;
+          }
+          if (!Number.isFinite(ms)) continue;
+          setTarget(event, new Timestamp(ms));
+          matches.inc();
+          return true;
+        }
+        failures.inc();
+        for (const t of tags) event.tag(t);
+        ctx.logger.debug({ field: field.text, value }, 'failed parsing date');
+        return false;
+      },
+    };
+  },
+});
