@@ -108,7 +108,8 @@ export async function start(def: PluginDefinition<'input'>, config: string, over
     failed = e;
   });
   const metric = (name: string) => (ctx.metrics.snapshot()[name] as number | undefined) ?? 0;
-  await waitFor(() => metric('listen_port') > 0 || failed !== undefined, 'the input to listen');
+  // network inputs report their bound port; the file input its first scan
+  await waitFor(() => metric('listen_port') > 0 || metric('scans') > 0 || failed !== undefined, 'the input to start');
   if (failed) throw failed;
   return {
     input,

@@ -1,0 +1,85 @@
+/**
+ * Splits a file's bytes into lines on a delimiter, remembering how many bytes of complete lines
+ * were consumed, so the saved offset always points at the start of a line: a restart re-reads a
+ * partial last line instead of losing or repeating it. A line longer than `maxBytes` is cut (its
+ * head is emitted, flagged) and the rest skipped without being buffered.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private skipping = false;
+
+  constructor(
+    private readonly delimiter: Buffer,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Bytes buffered in an unfinished line (not yet part of the committed offset). */
+  get pending(): number {
+    return this.partsLength;
+  }
+
+  /**
+   * Feeds bytes; calls `line` for each complete line. Returns the number of bytes of `chunk`
+   * that belong to complete lines (including skipped oversize tails), i.e. how far the committed
+   * offset moves (plus what was pending before).
+   */
+  push(chunk: Buffer, line: (text: string, truncated: boolean) => void): number {
+    const d = this.delimiter;
+    const dl = d.length;
+    let start = 0;
+    let committedEnd = -1;
+    for (;;) {
+      const at = d.length === 1 ? chunk.indexOf(d[0]!, start) : chunk.indexOf(d, start);
+      if (at < 0) break;
+      if (this.skipping) this.skipping = false;
+      else if (this.partsLength > 0) {
+        this.parts.push(chunk.subarray(start, at));
+        const whole = Buffer.concat(this.parts, this.partsLength + at - start);
+        this.parts = [];
+        this.partsLength = 0;
+        if (whole.length > this.maxBytes) line(whole.toString('utf8', 0, this.maxBytes), true);
+        else line(text(whole, 0, whole.length, dl), false);
+      } else if (at - start > this.maxBytes) line(chunk.toString('utf8', start, start + this.maxBytes), true);
+      else line(text(chunk, start, at, dl), false);
+      start = at + dl;
+      committedEnd = start;
+    }
+    if (start < chunk.length && !this.skipping) {
+      const room = this.maxBytes - this.partsLength;
+      if (chunk.length - start > room) {
+        this.parts.push(chunk.subarray(start, start + room));
+        const whole = Buffer.concat(this.parts, this.maxBytes);
+        this.parts = [];
+        this.partsLength = 0;
+        line(whole.toString('utf8'), true);
+        this.skipping = true;
+      } else {
+        this.parts.push(Buffer.from(chunk.subarray(start)));
+        this.partsLength += chunk.length - start;
+      }
+    }
+    return committedEnd;
+  }
+
+  /** Forgets a partial line (the file was truncated or replaced). */
+  reset(): void {
+    this.parts = [];
+    this.partsLength = 0;
+    this.skipping = false;
+  }
+
+  /** The partial last line, for read mode's end of file. */
+  takeRest(): string | undefined {
+    if (this.partsLength === 0) return undefined;
+    const s = Buffer.concat(this.parts, this.partsLength).toString('utf8');
+    this.reset();
+    return s;
+  }
+}
+
+/** A line's text without a CR before an LF delimiter. */
+function text(buf: Buffer, start: number, end: number, dl: number): string {
+  if (dl === 1 && end > start && buf[end - 1] === 13) end--;
+  return buf.toString('utf8', start, end);
+}
