@@ -7,6 +7,7 @@ import { INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
 import { pluginCommands } from './plugin.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 
 /**
  * The `pipeline` command. Settings come from built-in defaults, then `config/pipeline.yml`
@@ -18,6 +19,7 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'config.string': { alias: 'e', type: 'string', describe: 'config text given on the command line' },
   'config.test_and_exit': { alias: 't', type: 'boolean', describe: 'check the config, print "Configuration OK" or the errors, and exit' },
   'config.reload.automatic': { alias: 'r', type: 'boolean', describe: 'reload the config when its files change' },
+  'config.reload.interval': { type: 'number', describe: 'seconds between checks for config changes with -r (3)' },
   'config.support_escapes': { type: 'boolean', describe: 'read \\n, \\t, \\" ... in quoted strings as escapes' },
   'pipeline.workers': { alias: 'w', type: 'number', describe: 'batches that may wait on outputs at once' },
   'pipeline.batch.size': { alias: 'b', type: 'number', describe: 'events per batch (125)' },
@@ -31,7 +33,8 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'log.level': { alias: 'l', type: 'string', describe: 'fatal, error, warn, info, debug or trace' },
   'log.format': { type: 'string', describe: 'plain or json (json suits journald)' },
   'api.http.host': { type: 'string', describe: 'monitoring API address' },
-  'api.http.port': { type: 'number', describe: 'monitoring API port' },
+  'api.http.port': { type: 'string', describe: 'monitoring API port or range, e.g. 9600-9700' },
+  'api.enabled': { type: 'boolean', describe: 'serve the monitoring API (true)' },
 };
 
 function settingsFrom(argv: Record<string, unknown>): Settings {
@@ -60,6 +63,15 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
       (y) => withSettingFlags(y).example('$0 start -e \'input { stdin {} } output { stdout {} }\'', 'read lines, print events').example('$0 start -f pipeline.conf -t', 'check a config'),
       async (argv) => {
         code = await startCommand(settingsFrom(argv as Record<string, unknown>));
+      },
+    )
+    .command(
+      'status',
+      'summarise a running pipeline (events, queue, plugins, memory) from its monitoring API',
+      (y) => y.option('api.http.host', { type: 'string', describe: 'API address' }).option('api.http.port', { type: 'string', describe: 'API port' }),
+      async (argv) => {
+        const s = settingsFrom(argv as Record<string, unknown>);
+        code = await statusCommand(String(s['api.http.host']), Number(String(s['api.http.port']).split('-')[0]));
       },
     )
     .command('plugin', 'list, install or remove plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))

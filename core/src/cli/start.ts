@@ -1,11 +1,21 @@
-import { isAbsolute, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigErrors } from '../config/errors.js';
+import { startMonitoringApi } from '../monitoring/api.js';
+import type { ReloadStats } from '../monitoring/stats.js';
 import { createLogger } from '../runtime/logger.js';
-import { checkConfig, loadPipeline } from '../runtime/load.js';
-import type { Settings } from '../runtime/settings.js';
+import { checkConfig, configSourcesFor, loadPipeline } from '../runtime/load.js';
+import type { Pipeline } from '../runtime/pipeline.js';
+import type { PipelinePlan } from '../runtime/plan.js';
+import { num, type Settings } from '../runtime/settings.js';
 
-/** `pipeline start`: check the config, or run it until its inputs finish or a signal stops it. */
+/**
+ * `pipeline start`: check the config, or run it until its inputs finish or a signal stops it.
+ * SIGINT/SIGTERM drain and stop; SIGHUP reloads the config (and certificates); SIGUSR1 writes
+ * dumps of stateful stages (SEC operations and contexts) under path.data.
+ */
 export async function startCommand(settings: Settings): Promise<number> {
   const workingDir = process.cwd();
   const logger: Logger = createLogger(String(settings['log.level']), settings['log.format'] === 'json' ? 'json' : 'plain');
@@ -23,13 +33,60 @@ export async function startCommand(settings: Settings): Promise<number> {
     }
   }
 
-  let pipeline;
+  let pipeline: Pipeline;
   try {
     pipeline = await loadPipeline({ settings, workingDir, logger });
   } catch (e) {
     process.stderr.write(formatError(e) + '\n');
     return 1;
   }
+  const reloads: ReloadStats = { successes: 0, failures: 0 };
+  const api =
+    settings['api.enabled'] === false || settings['api.enabled'] === 'false'
+      ? undefined
+      : await startMonitoringApi({ host: String(settings['api.http.host']), port: settings['api.http.port'], pipeline: () => pipeline, reloads, logger });
+
+  let current = stateOf(settings, workingDir, undefined);
+  let lastFailure = '';
+  let reloading = false;
+  const reload = async (why: string) => {
+    if (reloading) return;
+    reloading = true;
+    try {
+      let plan: PipelinePlan;
+      try {
+        plan = await checkConfig(settings, workingDir, logger);
+      } catch (e) {
+        const text = formatError(e);
+        if (text !== lastFailure || why === 'SIGHUP') {
+          lastFailure = text;
+          reloads.failures++;
+          reloads.last_error = text;
+          reloads.last_failure_timestamp = new Date().toISOString();
+          logger.error({ why }, `configuration refused, the running pipeline keeps going:\n${text}`);
+        }
+        return;
+      }
+      const next = stateOf(settings, workingDir, plan);
+      if (next === current && why !== 'SIGHUP') return;
+      try {
+        const r = await pipeline.reload(plan);
+        current = next;
+        lastFailure = '';
+        reloads.successes++;
+        reloads.last_success_timestamp = new Date().toISOString();
+        logger.info({ why, ...r }, 'reloaded');
+      } catch (e) {
+        reloads.failures++;
+        reloads.last_error = (e as Error).message;
+        reloads.last_failure_timestamp = new Date().toISOString();
+        logger.error({ err: e, why }, 'reload failed, the running pipeline keeps going');
+      }
+    } finally {
+      reloading = false;
+    }
+  };
+
   let signals = 0;
   const onStop = (signal: NodeJS.Signals) => {
     signals++;
@@ -40,18 +97,47 @@ export async function startCommand(settings: Settings): Promise<number> {
     logger.info({ signal }, 'signal received, shutting down');
     void pipeline.stop();
   };
+  const onHup = () => {
+    logger.info('SIGHUP: reloading configuration and certificates');
+    void pipeline.reloadInputs().then(() => reload('SIGHUP'));
+  };
+  const onUsr1 = () => {
+    const dir = join(resolve(workingDir, String(settings['path.data'])), 'dumps');
+    mkdirSync(dir, { recursive: true });
+    for (const d of pipeline.dumps()) {
+      const file = join(dir, `${d.id}.dump`);
+      writeFileSync(file, d.text);
+      logger.info({ file }, 'state dump written');
+    }
+  };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
-  process.on('SIGHUP', () => {
-    logger.info('SIGHUP: reloading certificates');
-    void pipeline.reloadInputs();
-  });
+  process.on('SIGHUP', onHup);
+  process.on('SIGUSR1', onUsr1);
+  let watcher: NodeJS.Timeout | undefined;
+  if (settings['config.reload.automatic'] === true || settings['config.reload.automatic'] === 'true') {
+    current = stateOf(settings, workingDir, await checkConfig(settings, workingDir));
+    watcher = setInterval(() => void reload('config changed'), Math.max(0.2, num(settings, 'config.reload.interval')) * 1000);
+    watcher.unref();
+  }
   pipeline.start();
   logger.info({ pipeline: pipeline.id }, 'pipeline started');
   await pipeline.done;
+  if (watcher) clearInterval(watcher);
+  await api?.close();
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
+  process.off('SIGHUP', onHup);
+  process.off('SIGUSR1', onUsr1);
   return 0;
+}
+
+/** What decides whether a reload changes anything: config texts and plugins' file fingerprints. */
+function stateOf(settings: Settings, workingDir: string, plan: PipelinePlan | undefined): string {
+  const h = createHash('sha256');
+  for (const s of configSourcesFor(settings, workingDir)) h.update(s.file).update('\0').update(s.text).update('\0');
+  if (plan) for (const p of plan.plugins.values()) h.update(p.id).update('\0').update(p.fingerprint ?? '').update('\0');
+  return h.digest('hex');
 }
 
 export function formatError(e: unknown): string {

@@ -117,6 +117,11 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   readonly defaultCodec?: string;
   /** Filters and correlate stages: how often `flush` runs, in ms (Logstash flushes every 5 s). */
   readonly flushIntervalMs?: number;
+  /**
+   * A text that changes when files the plugin reads at start change (SEC rule files, pattern
+   * files): a reload recreates the plugin then, and keeps it (with its state) otherwise.
+   */
+  fingerprint?(options: Resolved<S>, resolvePath: (p: string) => string): string;
   /** Checks a resolved options object beyond the schema (throw a ConfigError or Error to refuse). */
   check?(options: Resolved<S>): void;
   create(options: Resolved<S>, ctx: PluginContext): InstanceOf[K] | Promise<InstanceOf[K]>;

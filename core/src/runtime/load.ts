@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import { parseSources, readConfigSources, type ConfigSource } from '../config/load.js';
@@ -41,7 +41,7 @@ export async function checkConfig(settings: Settings, workingDir: string, logger
   const attach = (e: ConfigError) => (e.loc && texts.has(e.loc.file) ? e.withSource(texts.get(e.loc.file)!) : e);
   try {
     const { ast } = parseSources(sources, { supportEscapes: settings['config.support_escapes'] === true });
-    return await buildPlan(ast, registryFor(settings, workingDir), (msg) => logger?.warn(msg));
+    return await buildPlan(ast, registryFor(settings, workingDir), (msg) => logger?.warn(msg), (p) => (isAbsolute(p) ? p : resolveConfigPath(p, workingDir)));
   } catch (e) {
     if (e instanceof ConfigErrors) throw new ConfigErrors(e.errors.map(attach));
     if (e instanceof ConfigError) throw new ConfigErrors([attach(e)]);

@@ -10,10 +10,10 @@ import type { CodecFactory, FilterInstance, InputInstance, InputSink, OutputInst
 import type { Counter, MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
 import { compileDecorator } from './common-options.js';
-import { pluginsIn, type CodecPlan, type PipelinePlan, type PluginPlan } from './plan.js';
+import { PersistedQueue } from './persisted-queue.js';
+import { pluginsIn, type PipelinePlan, type PluginPlan } from './plan.js';
 import { MemoryQueue, setDeliveryCallback, type EventQueue } from './queue.js';
 import { TOKENS } from './services.js';
-import { PersistedQueue } from './persisted-queue.js';
 import { bytes, num, type Settings } from './settings.js';
 
 /** Events the memory queue holds when queue.max_events is 0. */
@@ -25,8 +25,18 @@ const MEMORY_QUEUE_EVENTS = 1000;
  * events reach correlation in the order their input produced them), then hands each output its
  * share of the batch. Outputs receive batches in order; up to `pipeline.workers` batches may be
  * waiting on outputs at once.
+ *
+ * A reload swaps the compiled stages between two batches: the queue stays, plugins whose
+ * definition and options did not change are carried over (running inputs keep their sockets,
+ * correlation keeps its state), removed ones are flushed and closed.
  */
 type Next = (e: Event) => void;
+
+interface RunningInput {
+  plan: PluginPlan;
+  instance: InputInstance;
+  running?: Promise<void>;
+}
 
 interface RunningFilter {
   plan: PluginPlan;
@@ -40,29 +50,42 @@ interface RunningOutput {
   instance: OutputInstance;
   index: number;
   tail: Promise<void>;
-  out: Counter;
+  received: Counter;
+  millis: Counter;
 }
+
+/** One compiled configuration: instances and the closures that connect them. */
+interface Stages {
+  inputs: RunningInput[];
+  filters: RunningFilter[];
+  outputs: RunningOutput[];
+  process: Next;
+  route: (e: Event, batches: Event[][]) => void;
+}
+
+type Instance = InputInstance | FilterInstance | OutputInstance;
 
 @injectable()
 export class Pipeline {
   private queue!: EventQueue;
-  private inputs: { plan: PluginPlan; instance: InputInstance; running?: Promise<void> }[] = [];
-  private filters: RunningFilter[] = [];
-  private outputs: RunningOutput[] = [];
-  private process!: Next;
-  private route!: (e: Event, batches: Event[][]) => void;
+  private stages!: Stages;
   private collected: Event[] = [];
   private flushTimers: TimerHandle[] = [];
   private flushDue = new Set<RunningFilter>();
   private readonly abort = new AbortController();
   private stopping = false;
+  private started = false;
   private worker?: Promise<void>;
   private inFlight = new Set<Promise<void>>();
-  private finished!: Promise<void>;
+  private liveInputs = new Set<RunningInput>();
+  private pendingSwap?: { stages: Stages; done: () => void };
+  private finished: Promise<void>;
   private finish!: () => void;
   private readonly eventsIn: Counter;
   private readonly eventsFiltered: Counter;
   private readonly eventsOut: Counter;
+  /** Instances by signature, so a reload can carry unchanged plugins over. */
+  private instances = new Map<Instance, string>();
 
   constructor(
     @inject(TOKENS.Logger) private readonly logger: Logger,
@@ -76,6 +99,11 @@ export class Pipeline {
     this.eventsFiltered = metrics.scope('events').counter('filtered');
     this.eventsOut = metrics.scope('events').counter('out');
     this.finished = new Promise((resolve) => (this.finish = resolve));
+  }
+
+  /** Settings as the pipeline runs with them (read-only view for the monitoring API). */
+  get settingsView(): Readonly<Settings> {
+    return this.settings;
   }
 
   get id(): string {
@@ -95,7 +123,6 @@ export class Pipeline {
 
   private context(plan: PluginPlan): PluginContext {
     const scope = this.metrics.scope('plugins').scope(plan.kind + 's').scope(plan.id);
-    scope.gauge('name'); // keeps the scope visible even before counting
     return {
       logger: this.logger.child({ plugin: plan.id }),
       clock: this.clock,
@@ -112,41 +139,13 @@ export class Pipeline {
   }
 
   private codecFactory(plan: PluginPlan): CodecFactory {
-    const codec: CodecPlan | undefined = plan.codec;
+    const codec = plan.codec;
     if (!codec) return { name: 'none', create: () => { throw new Error(`${plan.id} has no codec`); } };
-    const ctxFor = (): PluginContext => ({ ...this.context({ ...plan, codec: undefined }), id: `${plan.id}.codec` });
     let ctx: PluginContext | undefined;
     return {
       name: codec.def.name,
-      create: () => codec.def.create(codec.options as never, (ctx ??= ctxFor())) as ReturnType<CodecFactory['create']>,
+      create: () => codec.def.create(codec.options as never, (ctx ??= { ...this.context({ ...plan, codec: undefined }), id: `${plan.id}.codec` })) as ReturnType<CodecFactory['create']>,
     };
-  }
-
-  /** Creates every plugin instance and compiles the sections. */
-  async build(plan: PipelinePlan): Promise<void> {
-    const batchSize = num(this.settings, 'pipeline.batch.size');
-    this.queue = this.makeQueue(batchSize);
-    const sections = plan.ast.sections;
-    const stmts = (kind: string) => sections.filter((s) => s.kind === kind).flatMap((s) => s.body);
-
-    for (const node of pluginsIn(stmts('input'))) {
-      const p = plan.plugins.get(node)!;
-      const instance = (await p.def.create(p.options as never, this.context(p))) as InputInstance;
-      this.inputs.push({ plan: p, instance });
-    }
-    // outputs first: the filter chain ends in the router
-    const outputNodes = pluginsIn(stmts('output'));
-    for (const [index, node] of outputNodes.entries()) {
-      const p = plan.plugins.get(node)!;
-      const instance = (await p.def.create(p.options as never, this.context(p))) as OutputInstance;
-      this.outputs.push({ plan: p, instance, index, tail: Promise.resolve(), out: this.context(p).metrics.scope('events').counter('in') });
-    }
-    this.route = this.compileRouter(stmts('output'), new Map(outputNodes.map((n, i) => [n, i])));
-    const collect: Next = (e) => {
-      this.collected.push(e);
-    };
-    const afterFilters = await this.compileChain(stmts('correlate'), collect, plan);
-    this.process = await this.compileChain(stmts('filter'), afterFilters, plan);
   }
 
   private makeQueue(batchSize: number): EventQueue {
@@ -166,16 +165,70 @@ export class Pipeline {
     return q;
   }
 
-  private async compileChain(body: Statement[], next: Next, plan: PipelinePlan): Promise<Next> {
-    let cont = next;
-    for (let i = body.length - 1; i >= 0; i--) cont = await this.compileStatement(body[i]!, cont, plan);
-    return cont;
+  /** Creates every plugin instance and compiles the sections. */
+  async build(plan: PipelinePlan): Promise<void> {
+    this.queue = this.makeQueue(num(this.settings, 'pipeline.batch.size'));
+    this.stages = await this.instantiate(plan, new Map());
   }
 
-  private async compileStatement(s: Statement, next: Next, plan: PipelinePlan): Promise<Next> {
+  /**
+   * Compiles a plan into stages, taking instances from `reuse` (signature → instances) where
+   * the plugin is unchanged. On failure, closes what it created and rethrows.
+   */
+  private async instantiate(plan: PipelinePlan, reuse: Map<string, Instance[]>): Promise<Stages> {
+    const created: Instance[] = [];
+    const take = async <T extends Instance>(p: PluginPlan): Promise<T> => {
+      const sig = signature(p);
+      const pool = reuse.get(sig);
+      const old = pool?.shift();
+      const inst = (old ?? (await p.def.create(p.options as never, this.context(p)))) as T;
+      if (!old) created.push(inst);
+      this.instances.set(inst, sig);
+      return inst;
+    };
+    try {
+      const stmts = (kind: string) => plan.ast.sections.filter((s) => s.kind === kind).flatMap((s) => s.body);
+      const inputs: RunningInput[] = [];
+      for (const node of pluginsIn(stmts('input'))) {
+        const p = plan.plugins.get(node)!;
+        inputs.push({ plan: p, instance: await take<InputInstance>(p) });
+      }
+      const outputNodes = pluginsIn(stmts('output'));
+      const outputs: RunningOutput[] = [];
+      for (const [index, node] of outputNodes.entries()) {
+        const p = plan.plugins.get(node)!;
+        const m = this.context(p).metrics.scope('events');
+        outputs.push({ plan: p, instance: await take<OutputInstance>(p), index, tail: Promise.resolve(), received: m.counter('in'), millis: m.counter('duration_in_millis') });
+      }
+      const route = compileRouter(stmts('output'), new Map(outputNodes.map((n, i) => [n, i])));
+      const filters: RunningFilter[] = [];
+      const collect: Next = (e) => void this.collected.push(e);
+      const chain = async (body: Statement[], next: Next): Promise<Next> => {
+        let cont = next;
+        for (let i = body.length - 1; i >= 0; i--) cont = await this.compileStatement(body[i]!, cont, plan, filters, take, chain);
+        return cont;
+      };
+      const afterFilters = await chain(stmts('correlate'), collect);
+      const process = await chain(stmts('filter'), afterFilters);
+      return { inputs, filters, outputs, process, route };
+    } catch (e) {
+      for (const inst of created) await closeInstance(inst).catch(() => {});
+      throw e;
+    }
+  }
+
+  private async compileStatement(
+    s: Statement,
+    next: Next,
+    plan: PipelinePlan,
+    filters: RunningFilter[],
+    take: <T extends Instance>(p: PluginPlan) => Promise<T>,
+    chain: (body: Statement[], next: Next) => Promise<Next>,
+  ): Promise<Next> {
     if (s.type === 'branch') {
-      const arms = await Promise.all(s.arms.map(async (a) => ({ test: compileCondition(a.condition), body: await this.compileChain(a.body, next, plan) })));
-      const otherwise = s.otherwise ? await this.compileChain(s.otherwise, next, plan) : next;
+      const arms: { test: (e: Event) => boolean; body: Next }[] = [];
+      for (const a of s.arms) arms.push({ test: compileCondition(a.condition), body: await chain(a.body, next) });
+      const otherwise = s.otherwise ? await chain(s.otherwise, next) : next;
       if (arms.length === 1) {
         const { test, body } = arms[0]!;
         return (e) => (test(e) ? body(e) : otherwise(e));
@@ -186,12 +239,10 @@ export class Pipeline {
       };
     }
     const p = plan.plugins.get(s)!;
-    const ctx = this.context(p);
-    const instance = (await p.def.create(p.options as never, ctx)) as FilterInstance;
-    const running: RunningFilter = { plan: p, instance, next };
-    this.filters.push(running);
+    const instance = await take<FilterInstance>(p);
+    filters.push({ plan: p, instance, next });
     const decorate = compileDecorator(p.common, p.kind);
-    const counters = ctx.metrics.scope('events');
+    const counters = this.context(p).metrics.scope('events');
     const cin = counters.counter('in');
     const cout = counters.counter('out');
     const emit = (e: Event) => {
@@ -208,36 +259,44 @@ export class Pipeline {
     };
   }
 
-  private compileRouter(body: Statement[], index: Map<PluginNode, number>): (e: Event, batches: Event[][]) => void {
-    const compile = (stmts: Statement[]): ((e: Event, b: Event[][]) => void) => {
-      const steps = stmts.map((s) => {
-        if (s.type === 'plugin') {
-          const i = index.get(s)!;
-          return (e: Event, b: Event[][]) => void b[i]!.push(e);
-        }
-        const arms = s.arms.map((a) => ({ test: compileCondition(a.condition), body: compile(a.body) }));
-        const otherwise = s.otherwise ? compile(s.otherwise) : undefined;
-        return (e: Event, b: Event[][]) => {
-          for (const arm of arms) if (arm.test(e)) return arm.body(e, b);
-          otherwise?.(e, b);
-        };
-      });
-      return (e, b) => {
-        for (const step of steps) step(e, b);
-      };
-    };
-    return compile(body);
-  }
-
   /** Starts inputs, timers and the worker. */
   start(): void {
-    for (const input of this.inputs) {
-      const sink = new QueueSink(this.queue, this.eventsIn, compileDecorator(input.plan.common, 'input'));
+    this.started = true;
+    this.startInputs(this.stages.inputs);
+    this.armFlushTimers();
+    this.worker = this.workLoop();
+    void this.worker.then(() => this.shutdownStages()).then(
+      () => this.finish(),
+      (err: unknown) => {
+        this.logger.error({ err }, 'pipeline failed while stopping');
+        this.finish();
+      },
+    );
+  }
+
+  private startInputs(inputs: RunningInput[]): void {
+    for (const input of inputs) {
+      if (input.running) continue; // carried over from before a reload
+      const out = this.context(input.plan).metrics.scope('events').counter('out');
+      const sink = new QueueSink(this.queue, this.eventsIn, out, compileDecorator(input.plan.common, 'input'));
+      this.liveInputs.add(input);
       input.running = Promise.resolve()
         .then(() => input.instance.run(sink))
-        .catch((err: unknown) => this.logger.error({ err, plugin: input.plan.id }, 'input failed'));
+        .catch((err: unknown) => this.logger.error({ err, plugin: input.plan.id }, 'input failed'))
+        .finally(() => {
+          this.liveInputs.delete(input);
+          if (this.liveInputs.size === 0 && !this.pendingSwap) {
+            if (!this.stopping) this.logger.debug('every input has finished');
+            this.queue.close();
+          }
+        });
     }
-    for (const f of this.filters) {
+  }
+
+  private armFlushTimers(): void {
+    for (const t of this.flushTimers) t.cancel();
+    this.flushTimers = [];
+    for (const f of this.stages.filters) {
       const every = f.plan.def.flushIntervalMs ?? (f.plan.common.periodic_flush ? 5000 : undefined);
       if (f.instance.flush && every) {
         this.flushTimers.push(
@@ -248,18 +307,6 @@ export class Pipeline {
         );
       }
     }
-    this.worker = this.workLoop();
-    void Promise.all(this.inputs.map((i) => i.running)).then(() => {
-      if (!this.stopping) this.logger.debug('every input has finished');
-      this.queue.close();
-    });
-    void this.worker.then(() => this.shutdownStages()).then(
-      () => this.finish(),
-      (err: unknown) => {
-        this.logger.error({ err }, 'pipeline failed while stopping');
-        this.finish();
-      },
-    );
   }
 
   private async workLoop(): Promise<void> {
@@ -267,11 +314,13 @@ export class Pipeline {
     const delay = num(this.settings, 'pipeline.batch.delay');
     const maxInFlight = Math.max(1, num(this.settings, 'pipeline.workers'));
     for (;;) {
+      if (this.pendingSwap) await this.swap();
       const batch = await this.queue.take(batchSize, delay);
       if (batch === null) break;
       if (this.flushDue.size > 0) this.runFlushes(false);
       if (batch.length > 0) {
-        for (let i = 0; i < batch.length; i++) this.process(batch[i]!);
+        const process = this.stages.process;
+        for (let i = 0; i < batch.length; i++) process(batch[i]!);
         this.eventsFiltered.inc(batch.length);
       }
       if (this.collected.length > 0) {
@@ -285,8 +334,8 @@ export class Pipeline {
     await Promise.all(this.inFlight);
   }
 
-  private runFlushes(final: boolean): void {
-    const due = final ? this.filters : [...this.flushDue];
+  private runFlushes(final: boolean, filters?: RunningFilter[]): void {
+    const due = final ? (filters ?? this.stages.filters) : [...this.flushDue];
     this.flushDue.clear();
     for (const f of due) {
       try {
@@ -299,19 +348,23 @@ export class Pipeline {
 
   /** Hands each output its events, in order after the previous batch's delivery to it. */
   private deliver(events: Event[], batch: Event[]): Promise<void> {
-    const per: Event[][] = this.outputs.map(() => []);
-    for (let i = 0; i < events.length; i++) this.route(events[i]!, per);
+    const outputs = this.stages.outputs;
+    const per: Event[][] = outputs.map(() => []);
+    const route = this.stages.route;
+    for (let i = 0; i < events.length; i++) route(events[i]!, per);
     const waits: Promise<void>[] = [];
-    for (const o of this.outputs) {
+    for (const o of outputs) {
       const share = per[o.index]!;
       if (share.length === 0) continue;
       o.tail = o.tail.then(async () => {
+        const t0 = performance.now();
         try {
           await o.instance.receive(share);
-          o.out.inc(share.length);
+          o.received.inc(share.length);
         } catch (err) {
           this.logger.error({ err, plugin: o.plan.id }, 'output failed on a batch');
         }
+        o.millis.inc(performance.now() - t0);
       });
       waits.push(o.tail);
     }
@@ -319,13 +372,72 @@ export class Pipeline {
     return Promise.all(waits).then(() => this.queue.ack(batch));
   }
 
+  /**
+   * Replaces the running configuration with `plan`, between two batches. Unchanged plugins are
+   * kept; if a new plugin fails to start, nothing changes and the error is thrown.
+   */
+  async reload(plan: PipelinePlan): Promise<{ kept: number; created: number; removed: number }> {
+    const pool = new Map<string, Instance[]>();
+    for (const [inst, sig] of this.instances) pool.set(sig, [...(pool.get(sig) ?? []), inst]);
+    const before = new Set(this.instances.keys());
+    const stages = await this.instantiate(plan, pool);
+    const after = new Set<Instance>([...stages.inputs.map((i) => i.instance), ...stages.filters.map((f) => f.instance), ...stages.outputs.map((o) => o.instance)]);
+    // carried-over inputs keep running with their sink
+    for (const i of stages.inputs) i.running = this.stages.inputs.find((o) => o.instance === i.instance)?.running;
+    const kept = [...after].filter((i) => before.has(i)).length;
+    await new Promise<void>((resolve) => {
+      this.pendingSwap = { stages, done: resolve };
+      this.queue.wake();
+    });
+    for (const inst of before) if (!after.has(inst)) this.instances.delete(inst);
+    return { kept, created: after.size - kept, removed: before.size - kept };
+  }
+
+  private async swap(): Promise<void> {
+    const { stages, done } = this.pendingSwap!;
+    await Promise.all(this.inFlight);
+    const old = this.stages;
+    const keep = new Set<Instance>([...stages.inputs.map((i) => i.instance), ...stages.filters.map((f) => f.instance), ...stages.outputs.map((o) => o.instance)]);
+    // start new inputs before stopping removed ones, so the pipeline never looks finished
+    this.stages = stages;
+    this.startInputs(stages.inputs);
+    for (const i of old.inputs) if (!keep.has(i.instance)) await Promise.resolve(i.instance.stop()).catch((err) => this.logger.error({ err }, 'input failed to stop'));
+    // removed filters hand over what they hold, through the old chain and outputs
+    const removedFilters = old.filters.filter((f) => !keep.has(f.instance));
+    if (removedFilters.length) {
+      this.stages = old;
+      this.runFlushes(true, removedFilters);
+      if (this.collected.length) {
+        await this.deliver(this.collected, []);
+        this.collected = [];
+      }
+      this.stages = stages;
+    }
+    for (const f of removedFilters) await closeInstance(f.instance).catch((err) => this.logger.error({ err }, 'filter failed to close'));
+    for (const o of old.outputs)
+      if (!keep.has(o.instance)) {
+        await o.tail;
+        await closeInstance(o.instance).catch((err) => this.logger.error({ err }, 'output failed to close'));
+      }
+    // carried-over outputs keep their ordering tail
+    for (const o of stages.outputs) {
+      const prev = old.outputs.find((x) => x.instance === o.instance);
+      if (prev) o.tail = prev.tail;
+    }
+    this.armFlushTimers();
+    this.pendingSwap = undefined;
+    this.logger.info('configuration reloaded');
+    done();
+  }
+
   /** Stops inputs; the worker then drains the queue and the stages are flushed and closed. */
   async stop(): Promise<void> {
+    if (!this.started) return;
     if (!this.stopping) {
       this.stopping = true;
       this.logger.info('stopping: inputs first, then draining the queue');
       await Promise.all(
-        this.inputs.map(async (i) => {
+        this.stages.inputs.map(async (i) => {
           try {
             await i.instance.stop();
           } catch (err) {
@@ -346,31 +458,75 @@ export class Pipeline {
       await p;
     }
     this.abort.abort();
-    for (const f of this.filters) await f.instance.close?.();
-    for (const o of this.outputs) {
+    for (const f of this.stages.filters) await closeInstance(f.instance).catch((err) => this.logger.error({ err }, 'filter failed to close'));
+    for (const o of this.stages.outputs) {
       await o.tail;
-      await o.instance.close?.();
+      await closeInstance(o.instance).catch((err) => this.logger.error({ err }, 'output failed to close'));
     }
     if (this.queue instanceof PersistedQueue) this.queue.dispose();
     this.logger.info({ in: this.eventsIn.value, out: this.eventsOut.value }, 'pipeline stopped');
   }
 
+  /** Text dumps of stages that keep state (SEC operations and contexts), for SIGUSR1. */
+  dumps(): { id: string; text: string }[] {
+    const out: { id: string; text: string }[] = [];
+    for (const f of this.stages.filters) {
+      const d = (f.instance as { dump?: () => string }).dump;
+      if (typeof d === 'function') out.push({ id: f.plan.id, text: d.call(f.instance) });
+    }
+    return out;
+  }
+
   /** Reloads inputs' certificates and the like (SIGHUP). */
   async reloadInputs(): Promise<void> {
-    for (const i of this.inputs) await i.instance.reload?.();
+    for (const i of this.stages.inputs) await i.instance.reload?.();
   }
+}
+
+async function closeInstance(inst: Instance): Promise<void> {
+  const c = (inst as { close?: () => unknown }).close;
+  if (typeof c === 'function') await c.call(inst);
+}
+
+/** What makes two plugin blocks the same plugin, for carrying instances over a reload. */
+function signature(p: PluginPlan): string {
+  const strip = (_k: string, v: unknown) => (_k === 'loc' ? undefined : v);
+  return JSON.stringify([p.kind, p.def.name, p.id, p.options, p.common, p.codec?.def.name, p.codec?.options, p.fingerprint], strip);
+}
+
+function compileRouter(body: Statement[], index: Map<PluginNode, number>): (e: Event, batches: Event[][]) => void {
+  const compile = (stmts: Statement[]): ((e: Event, b: Event[][]) => void) => {
+    const steps = stmts.map((s) => {
+      if (s.type === 'plugin') {
+        const i = index.get(s)!;
+        return (e: Event, b: Event[][]) => void b[i]!.push(e);
+      }
+      const arms = s.arms.map((a) => ({ test: compileCondition(a.condition), body: compile(a.body) }));
+      const otherwise = s.otherwise ? compile(s.otherwise) : undefined;
+      return (e: Event, b: Event[][]) => {
+        for (const arm of arms) if (arm.test(e)) return arm.body(e, b);
+        otherwise?.(e, b);
+      };
+    });
+    return (e, b) => {
+      for (const step of steps) step(e, b);
+    };
+  };
+  return compile(body);
 }
 
 /** What an input pushes into: the queue, after the input's common decorations. */
 class QueueSink implements InputSink {
   constructor(
     private readonly queue: EventQueue,
-    private readonly counter: Counter,
+    private readonly total: Counter,
+    private readonly out: Counter,
     private readonly decorate: ((e: Event) => void) | undefined,
   ) {}
   push(e: Event, onDelivered?: () => void): void {
     if (this.decorate !== undefined) this.decorate(e);
-    this.counter.inc();
+    this.total.inc();
+    this.out.inc();
     if (onDelivered !== undefined) setDeliveryCallback(e, onDelivered);
     this.queue.push(e);
   }

@@ -23,6 +23,8 @@ export interface PluginPlan {
   options: Record<string, unknown>;
   common: Record<string, unknown>;
   codec?: CodecPlan;
+  /** The plugin's fingerprint of the files it reads, when it declares one. */
+  fingerprint?: string;
 }
 
 export interface PipelinePlan {
@@ -69,7 +71,7 @@ async function resolveDefinition(registry: PluginRegistry, kind: PluginKind, nam
 }
 
 /** Checks every plugin of a config; returns the plan or throws all errors found (one per plugin). */
-export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: (msg: string) => void = () => {}): Promise<PipelinePlan> {
+export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: (msg: string) => void = () => {}, resolvePath: (p: string) => string = (p) => p): Promise<PipelinePlan> {
   const plugins = new Map<PluginNode, PluginPlan>();
   const errors: ConfigError[] = [];
   const counters = new Map<string, number>();
@@ -97,7 +99,8 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
           const ref = (commonOptions.codec as CodecRef | undefined) ?? (def.defaultCodec ? { name: def.defaultCodec, options: {} } : undefined);
           if (ref) codec = await resolveCodec(registry, ref, node);
         }
-        plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec });
+        const fingerprint = def.fingerprint?.(options as never, resolvePath);
+        plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, fingerprint });
       } catch (e) {
         if (e instanceof ConfigError) errors.push(e);
         else errors.push(new ConfigError(`${node.name}: ${(e as Error).message}`, node.loc));

@@ -134,7 +134,8 @@ export class DeliveryLoop {
     this.counters.dropped.inc(evicted.length);
     this.o.logger.warn({ evicted: evicted.length }, 'spool caps reached: oldest messages summarised instead of replayed');
     const summaries = this.o.summarise?.(evicted) ?? [];
-    for (let i = summaries.length - 1; i >= 0; i--) this.o.spool.addAtHead(summaries[i]!, evicted[0]!.createdMs);
+    const now = this.o.clock.now();
+    for (let i = summaries.length - 1; i >= 0; i--) this.o.spool.addAtHead(summaries[i]!, now);
   }
 
   private async pump(): Promise<void> {
