@@ -184,6 +184,7 @@ export class SecEngine implements CtxEnv {
   shutdown(): void {
     if (!this.started) return;
     if (this.intevents) this.internalEvent('SEC_SHUTDOWN');
+    this.flushOutputs();
     for (const fd of this.outputs.values()) {
       try {
         closeSync(fd);
@@ -202,6 +203,7 @@ export class SecEngine implements CtxEnv {
     if (this.now() - this.lastCleanup >= 1) {
       this.processLists();
       this.lastCleanup = this.now();
+      if (this.pendingBytes) this.flushOutputs();
     }
   }
 
@@ -883,27 +885,58 @@ export class SecEngine implements CtxEnv {
     return isAbsolute(f) ? f : resolve(this.hooks.workingDir, f);
   }
 
-  private writeOut(file: string, data: string, keepOpen: boolean): void {
-    if (file === '-') {
-      (this.hooks.stdout ?? ((t: string) => void process.stdout.write(t)))(fromBytes(data));
-      return;
-    }
+  /**
+   * write/writen keep the file open as sec does; the bytes are batched and written out at every
+   * timer pass (once a second), when 64 KiB are pending, before closef/owritecl on the same file,
+   * and at shutdown — one system call per batch instead of one per action.
+   */
+  private pendingOut = new Map<string, string[]>();
+  private pendingBytes = 0;
+
+  flushOutputs(): void {
+    for (const [file, parts] of this.pendingOut) this.flushOne(file, parts);
+    this.pendingOut.clear();
+    this.pendingBytes = 0;
+  }
+
+  private flushOne(file: string, parts: string[]): void {
     try {
-      if (!keepOpen) {
-        const fd = openSync(this.path(file), 'a');
-        writeSync(fd, Buffer.from(data, 'latin1'));
-        closeSync(fd);
-        return;
-      }
       let fd = this.outputs.get(file);
       if (fd === undefined) {
         fd = openSync(this.path(file), 'a');
         this.outputs.set(file, fd);
       }
-      writeSync(fd, Buffer.from(data, 'latin1'));
+      writeSync(fd, Buffer.from(parts.join(''), 'latin1'));
     } catch (e) {
       this.log('warn', `Can't write to file '${file}': ${(e as Error).message}`);
     }
+  }
+
+  private writeOut(file: string, data: string, keepOpen: boolean): void {
+    if (file === '-') {
+      (this.hooks.stdout ?? ((t: string) => void process.stdout.write(t)))(fromBytes(data));
+      return;
+    }
+    if (!keepOpen) {
+      const pend = this.pendingOut.get(file);
+      if (pend) {
+        this.flushOne(file, pend);
+        this.pendingOut.delete(file);
+      }
+      try {
+        const fd = openSync(this.path(file), 'a');
+        writeSync(fd, Buffer.from(data, 'latin1'));
+        closeSync(fd);
+      } catch (e) {
+        this.log('warn', `Can't write to file '${file}': ${(e as Error).message}`);
+      }
+      return;
+    }
+    let pend = this.pendingOut.get(file);
+    if (!pend) this.pendingOut.set(file, (pend = []));
+    pend.push(data);
+    this.pendingBytes += data.length;
+    if (this.pendingBytes >= 65536) this.flushOutputs();
   }
 
   private newContext(name: string, window: number): Ctx {
@@ -934,6 +967,7 @@ export class SecEngine implements CtxEnv {
         return 1;
       case 'closef': {
         const f = s(0);
+        this.flushOutputs();
         const fd = this.outputs.get(f);
         if (fd !== undefined) {
           closeSync(fd);

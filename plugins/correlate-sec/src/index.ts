@@ -123,6 +123,7 @@ export default definePlugin({
           engine.tick();
           engine.drain();
         }
+        engine.flushOutputs();
         if (final && !closed) {
           closed = true;
           engine.shutdown();
@@ -136,6 +137,7 @@ export default definePlugin({
         }
       },
       dump() {
+        engine.flushOutputs();
         const text = engine.dump();
         if (o.dump) writeFileSync(isAbsolute(o.dump) ? o.dump : resolve(ctx.workingDir, o.dump), text);
         return text;

@@ -577,11 +577,94 @@ export function translatePerlRegex(pattern: string): TranslatedRegex {
   return { source, flags: nativeI ? 'i' : '', groupMap, identity, perlGroups };
 }
 
+/**
+ * The longest literal every match must contain, found by a conservative scan of the top level of
+ * the Perl pattern (no alternation, no modifiers), so a plain `indexOf` can reject most lines
+ * before the regex runs. Returns undefined when unsure.
+ */
+export function requiredLiteral(p: string): string | undefined {
+  let best = '';
+  let run = '';
+  const endRun = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  let depth = 0;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (depth > 0) {
+      if (c === '\\') i++;
+      else if (c === '[') {
+        // skip a class inside a group
+        let j = i + 1;
+        if (p[j] === '^') j++;
+        if (p[j] === ']') j++;
+        while (j < p.length && p[j] !== ']') j += p[j] === '\\' ? 2 : 1;
+        i = j;
+      } else if (c === '(') depth++;
+      else if (c === ')') depth--;
+      continue;
+    }
+    const next = p[i + 1];
+    const quantified = (k: number) => p[k] === '*' || p[k] === '?' || p[k] === '+' || p[k] === '{';
+    if (c === '|') return undefined;
+    if (c === '(') {
+      if (p[i + 1] === '?' && /^\(\?[\^a-zA-Z-]*[:)]/.test(p.slice(i)) && !/^\(\?:/.test(p.slice(i))) return undefined;
+      endRun();
+      depth = 1;
+      continue;
+    }
+    if (c === '[') {
+      endRun();
+      let j = i + 1;
+      if (p[j] === '^') j++;
+      if (p[j] === ']') j++;
+      while (j < p.length && p[j] !== ']') j += p[j] === '\\' ? 2 : 1;
+      i = j;
+      continue;
+    }
+    if (c === '\\') {
+      if (next === undefined) return undefined;
+      if (/[A-Za-z0-9]/.test(next)) {
+        endRun();
+        i++;
+        continue;
+      }
+      // escaped punctuation is a literal
+      if (quantified(i + 2)) {
+        if (p[i + 2] === '+') run += next;
+        endRun();
+      } else run += next;
+      i++;
+      continue;
+    }
+    if ('.^$'.includes(c)) {
+      endRun();
+      continue;
+    }
+    if (c === '*' || c === '+' || c === '?' || c === '{') {
+      endRun();
+      continue;
+    }
+    if (quantified(i + 1)) {
+      if (p[i + 1] === '+') run += c;
+      endRun();
+      continue;
+    }
+    run += c;
+  }
+  if (depth !== 0) return undefined;
+  endRun();
+  return best.length >= 2 ? best : undefined;
+}
+
 /** A compiled Perl pattern: `exec` returns Perl's match list ($1.. as an array) or null. */
 export class PerlRegex {
   readonly re: RegExp;
   readonly t: TranslatedRegex;
   readonly hasNamed: boolean;
+  /** Literal every match contains (case-sensitive patterns only): a cheap first test. */
+  readonly literal: string | undefined;
 
   constructor(readonly perl: string) {
     this.t = translatePerlRegex(perl);
@@ -591,14 +674,17 @@ export class PerlRegex {
       throw new PerlRegexError(`invalid regular expression /${perl}/: ${(e as Error).message}`);
     }
     this.hasNamed = /\(\?P?<[A-Za-z_]|\(\?'/.test(perl);
+    this.literal = this.t.flags.includes('i') ? undefined : requiredLiteral(perl);
   }
 
   test(s: string): boolean {
+    if (this.literal !== undefined && s.indexOf(this.literal) < 0) return false;
     return this.re.test(s);
   }
 
   /** Perl list-context match: the capture values ($1..$n), or [1] when the pattern has no groups. */
   exec(s: string): { list: (string | undefined)[]; named?: Record<string, string | undefined> } | null {
+    if (this.literal !== undefined && s.indexOf(this.literal) < 0) return null;
     const m = this.re.exec(s);
     if (m === null) return null;
     let list: (string | undefined)[];

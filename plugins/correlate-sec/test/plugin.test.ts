@@ -52,6 +52,7 @@ test('plugin: synthetic events go out tagged; write resolves against the working
     assert.equal(out.length, 1);
     assert.equal(out[0]!.get('message'), 'made x');
     assert.deepEqual(out[0]!.tags, ['sec']);
+    p.flush(() => {}, false);
     assert.equal(readFileSync(join(s.dir, 'out.txt'), 'utf8'), 'got x\n');
     assert.match(p.dump(), /Context name: SEEN_x/);
     assert.match(readFileSync(join(s.dir, 'sec.dump'), 'utf8'), /SEEN_x/);
@@ -73,6 +74,7 @@ test('plugin: time_source event uses the latest @timestamp, never going back; du
     s.ctx.clock.advance(3600_000); // the pipeline clock does not matter
     p.flush(emit, false);
     p.filter(ev(1200, 'other'), emit);
+    p.flush(emit, false);
     assert.equal(readFileSync(join(s.dir, 'out.txt'), 'utf8'), '1030 three for a\n1200 end a\n');
   } finally {
     s.cleanup();
@@ -84,6 +86,7 @@ test("plugin: match_json_lines matches the event's JSON line (the reference sshg
   try {
     const p = await s.make();
     p.filter(new Event({ message: 'sshguard[1]: Attack from "10.1.2.3" on service SSH' }), () => {});
+    p.flush(() => {}, false);
     assert.equal(readFileSync(join(s.dir, 'out.txt'), 'utf8'), '10.1.2.3\n');
   } finally {
     s.cleanup();
