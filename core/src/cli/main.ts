@@ -5,7 +5,10 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
+import { registryFor } from '../runtime/load.js';
+import { certsCommands } from './certs.js';
 import { pluginCommands } from './plugin.js';
+import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 
@@ -73,6 +76,10 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         const s = settingsFrom(argv as Record<string, unknown>);
         code = await statusCommand(String(s['api.http.host']), Number(String(s['api.http.port']).split('-')[0]));
       },
+    )
+    .command('certs', 'create a CA, server and client certificates for TLS inputs (node-forge)', (y) => certsCommands(y, (c) => (code = c)))
+    .command('sec', 'check SEC rule files, or migrate shell alerta calls to native actions', (y) =>
+      secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
     )
     .command('plugin', 'list, install or remove plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .demandCommand(1, 'name a command: start, plugin, certs or sec')

@@ -142,6 +142,14 @@ export class PluginRegistry {
     return closeMatches(name, this.names(kind));
   }
 
+  /** The module of the package that provides a plugin (for tools a plugin package exports). */
+  async importModule(kind: PluginKind, name: string): Promise<Record<string, unknown>> {
+    const entry = this.entries.get(this.key(kind, name));
+    if (!entry) throw new Error(`no ${kind} plugin named '${name}' is installed`);
+    const pkg = readPackageJson(entry.dir)!;
+    return (await import(pathToFileURL(join(entry.dir, pkg.main ?? 'index.js')).href)) as Record<string, unknown>;
+  }
+
   /** Imports a plugin's module (once) and returns its definition. */
   async load(kind: PluginKind, name: string): Promise<PluginDefinition> {
     const k = this.key(kind, name);
@@ -149,9 +157,8 @@ export class PluginRegistry {
     if (cached) return cached;
     const entry = this.entries.get(k);
     if (!entry) throw new Error(`no ${kind} plugin named '${name}'`);
-    const pkg = readPackageJson(entry.dir)!;
-    const main = join(entry.dir, pkg.main ?? 'index.js');
-    const mod = (await import(pathToFileURL(main).href)) as Record<string, unknown>;
+    const mod = await this.importModule(kind, name);
+    const main = entry.dir;
     const candidates = [mod.default, ...Object.values(mod), ...(Array.isArray(mod.default) ? mod.default : [])];
     const def = candidates.find((c): c is PluginDefinition => isPluginDefinition(c) && c.kind === kind && c.name === name);
     if (!def) throw new Error(`package ${entry.packageName} declares ${kind} '${name}' but its module (${main}) exports no such definitePlugin() definition`);
