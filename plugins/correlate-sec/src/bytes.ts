@@ -7,7 +7,8 @@
 const NON_ASCII = /[^\x00-\x7f]/;
 
 export function toBytes(s: string): string {
-  return NON_ASCII.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+  // byteLength is native and fast; equal lengths mean pure ASCII
+  return Buffer.byteLength(s, 'utf8') === s.length ? s : Buffer.from(s, 'utf8').toString('latin1');
 }
 
 export function fromBytes(s: string): string {

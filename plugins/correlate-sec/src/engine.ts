@@ -305,7 +305,7 @@ export class SecEngine implements CtxEnv {
         if (p.varmap) {
           const j = list.length;
           for (const [name, i] of p.varmap.vars) v[name] = i <= j ? v[i] : undefined;
-          for (const name of p.varmap.cache) this.pmatch.set(name, { ...v });
+          for (const name of p.varmap.cache) this.pmatch.set(name, Object.assign(Object.create(null), v));
         }
         return v;
       }
@@ -324,7 +324,7 @@ export class SecEngine implements CtxEnv {
         return this.text(p.lines).includes(p.str!) ? null : EMPTY;
       case 'cached': {
         const e = this.pmatch.get(p.str!);
-        return e ? { ...e } : null;
+        return e ? Object.assign(Object.create(null), e) : null;
       }
       case 'ncached':
         return this.pmatch.has(p.str!) ? null : EMPTY;
@@ -1372,9 +1372,9 @@ export class SecEngine implements CtxEnv {
 
 const EMPTY: Vars = Object.freeze(Object.create(null));
 
+/** Did the match set variables? (only the shared EMPTY object has none) */
 function hasKeys(v: Vars): boolean {
-  for (const _ in v) return true;
-  return false;
+  return v !== EMPTY;
 }
 
 function filterDefined(o: Record<string, string | undefined>): Vars {
@@ -1411,15 +1411,61 @@ function perlSplitLines(s: string): string[] {
   return parts;
 }
 
+/**
+ * A template split once into literal text and variable references, so substitution is string
+ * concatenation. Part kinds: string = literal, [key] = match variable, [entry, name] = $:{entry:name}.
+ */
+type Part = string | [string] | [string, string];
+// keyed by the template string itself: V8 caches a string's hash, so rule text hashes once
+const templates = { $: new Map<string, Part[] | null>(), '%': new Map<string, Part[] | null>() };
+
+function compileSubst(s: string, token: '$' | '%'): Part[] | null {
+  const cache = templates[token];
+  let t = cache.get(s);
+  if (t !== undefined) return t;
+  const parts: Part[] = [];
+  let last = 0;
+  let lit = '';
+  const re = matchVarRe(token);
+  let m: RegExpExecArray | null;
+  let any = false;
+  while ((m = re.exec(s))) {
+    any = true;
+    lit += s.slice(last, m.index);
+    last = m.index + m[0].length;
+    if (m[4] !== undefined) {
+      if (lit) parts.push(lit), (lit = '');
+      parts.push([m[4], m[5]!]);
+    } else {
+      const k = m[1] ?? m[2] ?? m[3];
+      if (k === undefined) lit += token;
+      else {
+        if (lit) parts.push(lit), (lit = '');
+        parts.push([k]);
+      }
+    }
+  }
+  lit += s.slice(last);
+  if (lit) parts.push(lit);
+  t = any ? parts : null;
+  if (cache.size > 20000) cache.clear();
+  cache.set(s, t);
+  return t;
+}
+
 /** SEC's subst_string: $1, ${1}, $+{name}, $:{entry:name}, $$ (or with %). */
 export function substString(s: string, v: Vars, token: '$' | '%', cache: Map<string, Vars>): string {
   if (s.indexOf(token) < 0) return s;
-  return s.replace(matchVarRe(token), (_m, n1?: string, n2?: string, n3?: string, e4?: string, n5?: string) => {
-    if (e4 !== undefined) return cache.get(e4)?.[n5!] ?? '';
-    const k = n1 ?? n2 ?? n3;
-    if (k === undefined) return token;
-    return v[k] ?? '';
-  });
+  const parts = compileSubst(s, token);
+  if (parts === null) return s;
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof p === 'string') out += p;
+    else if (p.length === 1) out += v[p[0]] ?? '';
+    else out += cache.get(p[0])?.[p[1]] ?? '';
+  }
+  return out;
 }
 
 function substRegexp(raw: string, v: Vars, cache: Map<string, Vars>): string {

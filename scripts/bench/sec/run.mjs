@@ -69,6 +69,12 @@ const corpus = join(work, 'corpus.txt');
   await new Promise((r) => out.on('finish', r));
 }
 
+if (args.includes('--corpus-only')) {
+  // leave rules.sec and corpus.txt for profiling: node scripts/bench/sec/run.mjs --corpus-only
+  console.log(work);
+  process.exit(0);
+}
+
 function timed(cmd, cmdArgs, cwd) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...cmdArgs], { cwd, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, TZ: 'UTC' } });
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr}`);
