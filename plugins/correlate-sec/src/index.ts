@@ -32,7 +32,7 @@ const options = {
   allow_shell: opt.bool({ default: false, description: 'Allow shellcmd, spawn, cspawn, pipe, report with a command and SingleWithScript. Without it such rules fail to load.' }),
   intevents: opt.bool({ default: false, description: "Generate SEC_STARTUP / SEC_SHUTDOWN internal events with the SEC_INTERNAL_EVENT context (sec's --intevents)." }),
   intcontexts: opt.bool({ default: false, description: "Set up internal contexts _FILE_EVENT_-, _INTERNAL_EVENT ... while a line is matched (sec's --intcontexts)." }),
-  time_source: opt.string({ default: 'clock', values: ['clock', 'event'], description: 'clock: the pipeline clock; event: the latest @timestamp seen, in whole seconds, never going back.' }),
+  time_source: opt.string({ default: 'clock', values: ['clock', 'event'], description: 'clock: the pipeline clock; event: the latest @timestamp seen, in whole seconds, never going back' }),
   dump: opt.path({ description: 'File the dump of operations and contexts is written to (SIGUSR1).' }),
   event_tag: opt.string({ default: 'sec', description: 'Tag added to events created by `event`/`tevent`/`cevent` actions.' }),
 };
