@@ -277,11 +277,11 @@ class Translator {
     }
   }
 
-  /** Wraps parts[start..] as an atomic group: (?=(X))\N. */
+  /** Wraps parts[start..] as an atomic group: (?:(?=(X))\N), one quantifiable unit. */
   private atomicWrap(start: number): void {
     const g = this.newGroup('internal');
-    this.parts.splice(start, 0, '(?=', { open: g });
-    this.parts.push('))', { ref: g });
+    this.parts.splice(start, 0, '(?:(?=', { open: g });
+    this.parts.push('))', { ref: g }, ')');
   }
 
   private wrap(start: number, open: string, close: string): void {
