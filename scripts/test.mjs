@@ -17,7 +17,7 @@ const walk = (dir) => {
     else if (name.endsWith('.test.js')) files.push(p);
   }
 };
-for (const r of roots) walk(join(r, 'dist', 'test'));
+for (const r of roots) walk(r === 'test' ? join(r, 'dist') : join(r, 'dist', 'test'));
 const filters = process.argv.slice(2);
 const selected = filters.length ? files.filter((f) => filters.some((x) => f.includes(x))) : files;
 if (selected.length === 0) {

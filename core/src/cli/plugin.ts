@@ -1,9 +1,10 @@
 import type { Argv } from 'yargs';
 import { PluginInstallError, installPlugin, removePlugin } from '../registry/install.js';
+import { generatePlugin, ScaffoldError } from '../scaffold/index.js';
 import { pluginHome, registryFor } from '../runtime/load.js';
 import type { Settings } from '../runtime/settings.js';
 
-/** `pipeline plugin list | install | remove`. */
+/** `pipeline plugin list | install | remove | generate`. */
 export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknown>) => Settings, setCode: (c: number) => void): Argv {
   const fail = (e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
@@ -58,5 +59,23 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
         }
       },
     )
-    .demandCommand(1, 'name a subcommand: list, install or remove');
+    .command(
+      'generate',
+      'scaffold a plugin package (pipeline-KIND-NAME) that builds, tests and installs as it is',
+      (a) =>
+        a
+          .option('kind', { type: 'string', demandOption: true, describe: 'filter or output' })
+          .option('name', { type: 'string', demandOption: true, describe: 'plugin name: lowercase letters, digits, _' })
+          .option('dir', { type: 'string', describe: 'where the package folder is created (.)' }),
+      (argv) => {
+        try {
+          const r = generatePlugin({ kind: String(argv.kind), name: String(argv.name), dir: argv.dir as string | undefined });
+          process.stdout.write(`Created ${r.dir}\nNext: cd ${r.dir} && npm install && npm run build && npm test && npm pack, then pipeline plugin install ./<tarball>\n`);
+        } catch (e) {
+          if (e instanceof ScaffoldError) fail(e);
+          else throw e;
+        }
+      },
+    )
+    .demandCommand(1, 'name a subcommand: list, install, remove or generate');
 }
