@@ -23,6 +23,8 @@ export interface CompiledGrok {
   readonly pattern: string;
   readonly regex: RegExp;
   readonly slots: readonly CaptureSlot[];
+  /** Text every match contains: when the input lacks it the regex cannot match (checked first). */
+  readonly literal: string | undefined;
 }
 
 export interface CompileOptions {
@@ -49,7 +51,8 @@ export function compileGrok(pattern: string, library: Map<string, string>, opts:
     const full = targetField(field, opts.target);
     slots.push({ field, ref: fieldRef(full), coerce, indices, overwrite: opts.overwrite.has(field) || opts.overwrite.has(full) });
   }
-  return { pattern, regex: new RegExp(t.source, t.flags), slots };
+  const literal = t.requiredLiteral !== undefined && t.requiredLiteral.length >= 2 ? t.requiredLiteral : undefined;
+  return { pattern, regex: new RegExp(t.source, t.flags), slots, literal };
 }
 
 /**

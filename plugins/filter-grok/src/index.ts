@@ -74,7 +74,7 @@ export default definePlugin({
     const guard =
       timeoutMs > 0
         ? new WorkerGuard(
-            entries.map((e) => e.groks.map((g) => ({ source: g.regex.source, flags: g.regex.flags }))),
+            entries.map((e) => e.groks.map((g) => ({ source: g.regex.source, flags: g.regex.flags, literal: g.literal }))),
             { timeoutMs, scope: eventScope ? 'event' : 'pattern' },
           )
         : undefined;
@@ -87,7 +87,7 @@ export default definePlugin({
       let matched = false;
       for (let i = 0; i < groks.length; i++) {
         const g = groks[i]!;
-        const m = g.regex.exec(input);
+        const m = g.literal !== undefined && input.indexOf(g.literal) === -1 ? null : g.regex.exec(input);
         matched = m !== null;
         if (m !== null) {
           applyCaptures(m, g.slots, fields, keepEmpty);

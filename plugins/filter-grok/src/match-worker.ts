@@ -8,7 +8,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { CTL } from './worker-protocol.js';
 
 interface Init {
-  entries: { source: string; flags: string }[][];
+  entries: { source: string; flags: string; literal?: string }[][];
   ctl: SharedArrayBuffer;
   data: SharedArrayBuffer;
   port: MessagePort;
@@ -18,7 +18,7 @@ interface Init {
 const init = workerData as Init;
 const ctl = new Int32Array(init.ctl);
 let data = new Uint16Array(init.data);
-const entries = init.entries.map((list) => list.map((p) => new RegExp(p.source, p.flags)));
+const entries = init.entries.map((list) => list.map((p) => ({ re: new RegExp(p.source, p.flags), literal: p.literal })));
 const CHUNK = 4096;
 
 function readInput(len: number): string {
@@ -54,7 +54,8 @@ for (;;) {
   for (let i = 0; i < list.length; i++) ctl[CTL.results + i] = 0;
   for (let i = 0; i < list.length; i++) {
     Atomics.add(ctl, CTL.progress, 1);
-    const ok = list[i]!.test(input);
+    const p = list[i]!;
+    const ok = (p.literal === undefined || input.indexOf(p.literal) !== -1) && p.re.test(input);
     ctl[CTL.results + i] = ok ? 1 : 0;
     if (ok && breakOnMatch) break;
   }

@@ -15,6 +15,8 @@ import { CTL } from './worker-protocol.js';
 export interface PatternSource {
   source: string;
   flags: string;
+  /** Required literal pre-check (see CompiledGrok.literal). */
+  literal?: string;
 }
 
 export interface GuardOptions {

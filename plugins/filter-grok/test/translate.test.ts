@@ -117,3 +117,11 @@ test('translate: untranslatable constructs are refused with the pattern name', (
     assert.throws(() => translate(src, '"MYPATTERN"'), (e: unknown) => e instanceof UntranslatableError && /MYPATTERN/.test((e as Error).message), src);
   }
 });
+
+test('translate: required literal for the indexOf pre-check only comes from mandatory, case-sensitive text', () => {
+  assert.equal(translate('\\[Classification: (?<c>.*?)\\]', 't').requiredLiteral, '[Classification: ');
+  assert.equal(translate('ab(?:xyz)?c', 't').requiredLiteral, 'ab');
+  assert.equal(translate('(?:abc|abd)', 't').requiredLiteral, undefined);
+  assert.equal(translate('(?i)abcdef', 't').requiredLiteral, undefined);
+  assert.equal(translate('(?=foo)x', 't').requiredLiteral, 'x');
+});

@@ -34,6 +34,8 @@ export interface Translation {
   groups: GroupInfo[];
   /** Named groups in Oniguruma order: distinct names in first-appearance order, each with its JS numbers. */
   names: { name: string; indices: number[] }[];
+  /** The longest literal text every match contains (a cheap indexOf pre-check), if any. */
+  requiredLiteral?: string;
 }
 
 type Part = string | { open: GroupInfo } | { ref: GroupInfo } | WordBoundary;
@@ -54,6 +56,10 @@ interface Info {
   lastAW: boolean;
   nullable: boolean;
   zeroWidth: boolean;
+  /** A single literal character this item always matches (case-sensitive), for literal runs. */
+  ch?: string;
+  /** Literal strings every match of this item contains. */
+  lits?: string[];
 }
 
 const ZERO: Info = { firstAW: false, lastAW: false, nullable: true, zeroWidth: true };
@@ -91,7 +97,19 @@ function seqInfo(items: Info[]): Info {
     }
   }
   const nullable = items.every((i) => i.nullable);
-  return { firstAW, lastAW, nullable, zeroWidth: items.every((i) => i.zeroWidth) };
+  const lits: string[] = [];
+  let run = '';
+  for (const it of items) {
+    if (it.ch !== undefined) {
+      run += it.ch;
+      continue;
+    }
+    if (run) lits.push(run);
+    run = '';
+    if (it.lits) lits.push(...it.lits);
+  }
+  if (run) lits.push(run);
+  return { firstAW, lastAW, nullable, zeroWidth: items.every((i) => i.zeroWidth), lits };
 }
 
 interface Flags {
@@ -143,7 +161,8 @@ class Translator {
 
   run(): Translation {
     const flags: Flags = { i: false, m: true, x: false };
-    this.alternation(flags, 0);
+    const top = this.alternation(flags, 0);
+    const requiredLiteral = (top.lits ?? []).reduce<string | undefined>((best, l) => (best === undefined || l.length > best.length ? l : best), undefined);
     if (this.pos < this.src.length) this.fail(`unmatched ')'`);
     let n = 0;
     let out = '';
@@ -168,7 +187,7 @@ class Translator {
     for (const g of this.groups) byIndex[g.index] = g;
     const names: { name: string; indices: number[] }[] = [];
     for (const [name, gs] of this.namedByName) names.push({ name, indices: gs.map((g) => g.index).sort((a, b) => a - b) });
-    return { source: out, flags: 'su', groups: byIndex, names };
+    return { source: out, flags: 'su', groups: byIndex, names, requiredLiteral };
   }
 
   private emit(p: Part): void {
@@ -207,6 +226,7 @@ class Translator {
         lastAW: alts.every((a) => a.lastAW),
         nullable: alts.some((a) => a.nullable),
         zeroWidth: alts.every((a) => a.zeroWidth),
+        lits: alts.length === 1 ? alts[0]!.lits : undefined,
       };
     }
   }
@@ -257,7 +277,7 @@ class Translator {
       this.skipExtended(flags);
       const q = this.readQuantifier();
       if (q === undefined) return info;
-      if (q.min === 0) info = { ...info, nullable: true };
+      info = q.min === 0 ? { ...info, nullable: true, ch: undefined, lits: undefined } : { ...info, ch: undefined, lits: info.ch !== undefined ? [info.ch] : info.lits };
       if (quantified) this.wrap(start, '(?:', ')');
       let suffix = q.text;
       const next = this.src[this.pos];
@@ -355,9 +375,14 @@ class Translator {
         const cp = this.src.codePointAt(this.pos)!;
         this.pos += cp > 0xffff ? 2 : 1;
         this.emit(cpLiteral(cp, flags.i));
-        return ASCII_WORD.test(String.fromCodePoint(cp)) ? AW : OPAQUE;
+        return this.literalInfo(String.fromCodePoint(cp), flags);
       }
     }
+  }
+
+  private literalInfo(ch: string, flags: Flags): Info {
+    const base = ASCII_WORD.test(ch) ? AW : OPAQUE;
+    return flags.i ? base : { ...base, ch };
   }
 
   private escape(flags: Flags): Info {
@@ -483,13 +508,13 @@ class Translator {
         const cp = numericEscape(this, c);
         if (cp !== undefined) {
           this.emit(cpLiteral(cp, flags.i));
-          return ASCII_WORD.test(String.fromCodePoint(cp)) ? AW : OPAQUE;
+          return this.literalInfo(String.fromCodePoint(cp), flags);
         }
         // any other escaped char stands for itself
         const ch = String.fromCodePoint(this.src.codePointAt(this.pos - 1)!);
         if (ch.length === 2) this.pos++;
         this.emit(literal(ch, flags.i));
-        return ASCII_WORD.test(ch) ? AW : OPAQUE;
+        return this.literalInfo(ch, flags);
       }
     }
   }
