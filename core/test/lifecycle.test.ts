@@ -110,3 +110,28 @@ describe('delivery callbacks', () => {
     }
   });
 });
+
+describe('batch prepare hook', () => {
+  it('shows each batch to filters that ask, before the events are filtered', async () => {
+    const t = tempDir();
+    try {
+      (globalThis as { __slowReceived?: number }).__slowReceived = 0;
+      const settings = mergeSettings(DEFAULT_SETTINGS, {
+        'config.string': 'input { generator { count => 1000 } } filter { if [sequence] >= 0 { preparing {} } } output { slow { delay_ms => 0 } }',
+        'path.data': t.dir,
+        'path.plugins': [join(FIXTURES, 'plugins')],
+        'pipeline.batch.size': 100,
+      });
+      const pipeline = await loadPipeline({ settings, workingDir: REPO_ROOT, logger: pino({ level: 'silent' }) });
+      pipeline.start();
+      await pipeline.done;
+      const stats = (globalThis as { __prepare?: { batches: number; hits: number; misses: number } }).__prepare!;
+      assert.ok(stats.batches >= 10, `one prepare per batch (${stats.batches})`);
+      assert.equal(stats.hits, 1000, 'every event was prepared before filter() saw it');
+      assert.equal(stats.misses, 0);
+      assert.equal((globalThis as { __slowReceived?: number }).__slowReceived, 1000);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

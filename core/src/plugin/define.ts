@@ -89,6 +89,13 @@ export interface InputInstance {
  */
 export interface FilterInstance {
   filter(event: Event, emit: (event: Event) => void): boolean | void;
+  /**
+   * Optional: sees each whole batch as it leaves the queue, before any of its events is filtered,
+   * so a filter can do per-batch work in one go (grok hands a batch's lines to its matcher thread
+   * in one round trip). Events may still be changed, dropped or skipped by conditionals before
+   * `filter` sees them: anything prepared must be checked against the event when `filter` runs.
+   */
+  prepare?(batch: readonly Event[]): void;
   /** Periodic (and, with final=true, end-of-pipeline) flush for time-driven plugins. */
   flush?(emit: (event: Event) => void, final: boolean): void;
   close?(): void | Promise<void>;

@@ -58,6 +58,8 @@ interface RunningOutput {
 interface Stages {
   inputs: RunningInput[];
   filters: RunningFilter[];
+  /** Filters with a `prepare` hook. */
+  preparers: FilterInstance[];
   outputs: RunningOutput[];
   process: Next;
   route: (e: Event, batches: Event[][]) => void;
@@ -210,7 +212,8 @@ export class Pipeline {
       };
       const afterFilters = await chain(stmts('correlate'), collect);
       const process = await chain(stmts('filter'), afterFilters);
-      return { inputs, filters, outputs, process, route };
+      const preparers = filters.filter((f) => typeof f.instance.prepare === 'function').map((f) => f.instance);
+      return { inputs, filters, preparers, outputs, process, route };
     } catch (e) {
       for (const inst of created) await closeInstance(inst).catch(() => {});
       throw e;
@@ -319,6 +322,8 @@ export class Pipeline {
       if (batch === null) break;
       if (this.flushDue.size > 0) this.runFlushes(false);
       if (batch.length > 0) {
+        const preparers = this.stages.preparers;
+        for (let i = 0; i < preparers.length; i++) preparers[i]!.prepare!(batch);
         const process = this.stages.process;
         for (let i = 0; i < batch.length; i++) process(batch[i]!);
         this.eventsFiltered.inc(batch.length);
