@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes each plugin package's options table into its README.md, from the plugin's own schema
-// (between <!-- options:start --> and <!-- options:end -->; a README is created if missing).
+// (between <!-- options:start --> and <!-- options:end -->; a README is created if missing, and one
+// written without the markers is left alone).
 //   node scripts/plugin-docs.mjs          update READMEs
 //   node scripts/plugin-docs.mjs --check  exit 1 if any README is out of date
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,9 @@ for (const dir of readdirSync('plugins').sort()) {
   const block = `${START}\n${tables}\n\nCommon options of every ${defs[0].kind} plugin (id, add_field, ...) apply too; see the main README.\n${END}`;
   const readme = join(root, 'README.md');
   const current = existsSync(readme) ? readFileSync(readme, 'utf8') : `# ${pkg.name}\n\n${defs[0].description ?? pkg.description ?? ''}\n\n## Options\n\n${START}\n${END}\n`;
-  const next = current.includes(START) ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), block) : `${current.trimEnd()}\n\n## Options\n\n${block}\n`;
+  // A README its author wrote without the markers keeps its own table: never append a second one.
+  if (!current.includes(START)) continue;
+  const next = current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), block);
   if (next !== current) {
     stale++;
     if (check) console.error(`${readme} is out of date: run node scripts/plugin-docs.mjs`);
