@@ -107,6 +107,11 @@ describe('tcp input over TLS', () => {
         s.end(junk);
       }
       await waitFor(() => t.metric('tls_handshake_failures') >= 3, '3 failed handshakes');
+      // a completed s_client handshake that then sends binary garbage: its own events, nothing else
+      const junk = await sClient(t.port, Buffer.from([0, 0xff, 0xfe, 10, 0x16, 0x03, 0x01, 10]).toString('latin1'));
+      assert.equal(junk.code, 0, junk.stderr);
+      await waitFor(() => t.sink.events.length === 2, 'the garbage lines');
+      t.sink.events.length = 0;
       good.write('still fine\n');
       await waitFor(() => t.sink.events.length === 1, 'the good line');
       assert.equal(t.sink.events[0]!.get('message'), 'still fine');
