@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+import type { Counter, Decoder, Event, InputSink, Logger } from '@pipeline/core';
+import { closeGracefully } from './connection.js';
+import { decodeMessage } from './decode.js';
+import type { Stop } from './stop.js';
+
+/**
+ * Subscribes to a channel (SUBSCRIBE) or a pattern (PSUBSCRIBE) and pushes each message, with the
+ * channel in `[@metadata][redis_channel]` as Logstash sets it. Pub/sub has no memory: when the
+ * sink is full the socket is paused, Redis holds messages in the client's output buffer, and past
+ * its `client-output-buffer-limit pubsub` it drops the subscriber, so messages are lost then.
+ */
+export async function readChannel(c: Redis, key: string, pattern: boolean, decoder: Decoder, sink: InputSink, stop: Stop, logger: Logger, received: Counter): Promise<void> {
+  let paused = false;
+  const onMessage = (channel: string, message: string) => {
+    received.inc();
+    decodeMessage(
+      decoder,
+      message,
+      (e: Event) => {
+        e.metadata.redis_channel = channel;
+        sink.push(e);
+      },
+      logger,
+    );
+    if (!sink.writable && !paused) {
+      paused = true;
+      c.stream.pause();
+      void sink.whenWritable().then(() => {
+        paused = false;
+        c.stream.resume();
+      });
+    }
+  };
+  if (pattern) {
+    c.on('pmessage', (_p: string, channel: string, message: string) => onMessage(channel, message));
+    await c.psubscribe(key);
+  } else {
+    c.on('message', onMessage);
+    await c.subscribe(key);
+  }
+  logger.info({ key, pattern }, 'subscribed');
+  await stop.promise;
+  await closeGracefully(c);
+}
