@@ -13,18 +13,21 @@ export interface Clock {
   setInterval(fn: () => void, ms: number): TimerHandle;
 }
 
+/**
+ * Real time. Its timers keep the process alive, as they must: a tailing input waiting on its next
+ * check is the only thing running. The pipeline cancels the timers it armed when it stops, and
+ * plugins cancel theirs in stop/close.
+ */
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
   }
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const t = setTimeout(fn, ms);
-    t.unref?.();
     return { cancel: () => clearTimeout(t) };
   }
   setInterval(fn: () => void, ms: number): TimerHandle {
     const t = setInterval(fn, ms);
-    t.unref?.();
     return { cancel: () => clearInterval(t) };
   }
 }
