@@ -165,3 +165,20 @@ describe('config parser: errors name file, line and column', () => {
   it('else without if', () => fails('filter { else { } }', /'else' without/, 1, 10));
   it('bad operator in a condition', () => fails('filter { if [a] === 1 { } }', /expected a value in the condition/, 1, 19));
 });
+
+describe('config parser: secrets from files', () => {
+  it('reads ${VAR} from the file named by VAR_FILE when VAR is unset', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'secret-'));
+    try {
+      writeFileSync(join(dir, 'key'), 's3cret\n');
+      const ast = parseConfig('output { x { api_key => "${ALERTA_API_KEY}" } }', 't', { env: { ALERTA_API_KEY_FILE: join(dir, 'key') } });
+      assert.equal(((ast.sections[0]!.body[0] as PluginNode).attributes[0]!.value as { value: string }).value, 's3cret');
+      assert.throws(() => parseConfig('output { x { k => "${K}" } }', 't', { env: { K_FILE: join(dir, 'missing') } }), /cannot read \$\{K\} from K_FILE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

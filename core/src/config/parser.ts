@@ -1,4 +1,5 @@
 import type { Attribute, BoolOp, BranchNode, CompareOp, ConfigAst, Expr, HashEntry, Loc, PluginNode, RValue, Section, SectionKind, Statement, Value } from './ast.js';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from './errors.js';
 
 /**
@@ -280,13 +281,26 @@ class Parser {
     return { kind: 'string', value: this.substitute(value, at), loc: at };
   }
 
-  /** `${VAR}` / `${VAR:default}` from the environment; an unset variable without default is an error. */
+  /**
+   * `${VAR}` / `${VAR:default}` from the environment; an unset variable without default is an
+   * error. A secret can also come from a file: when VAR is unset and VAR_FILE names a file, its
+   * content (without the final newline) is the value, so passwords need not sit in the
+   * environment of every process either.
+   */
   private substitute(s: string, at: Loc): string {
     if (!s.includes('${')) return s;
     const env = this.opts.env ?? process.env;
     return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::([^}]*))?\}/g, (_m, name: string, def: string | undefined) => {
       const v = env[name];
       if (v !== undefined) return v;
+      const file = env[`${name}_FILE`];
+      if (file !== undefined) {
+        try {
+          return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+        } catch (e) {
+          throw new ConfigError(`cannot read \${${name}} from ${name}_FILE=${file}: ${(e as Error).message}`, at, `make ${file} readable by this user`);
+        }
+      }
       if (def !== undefined) return def;
       throw new ConfigError(`cannot evaluate \${${name}}: the environment variable ${name} is not set`, at, `set ${name}, or give a default: \${${name}:value}`);
     });
