@@ -25,6 +25,8 @@ export interface CompiledGrok {
   readonly slots: readonly CaptureSlot[];
   /** Text every match contains: when the input lacks it the regex cannot match (checked first). */
   readonly literal: string | undefined;
+  /** How many groups captureGroups(slots) lists (offsets the match worker sends back). */
+  readonly groupCount: number;
 }
 
 export interface CompileOptions {
@@ -52,7 +54,7 @@ export function compileGrok(pattern: string, library: Map<string, string>, opts:
     slots.push({ field, ref: fieldRef(full), coerce, indices, overwrite: opts.overwrite.has(field) || opts.overwrite.has(full) });
   }
   const literal = t.requiredLiteral !== undefined && t.requiredLiteral.length >= 2 ? t.requiredLiteral : undefined;
-  return { pattern, regex: new RegExp(t.source, t.flags), slots, literal };
+  return { pattern, regex: new RegExp(t.source, t.flags), slots, literal, groupCount: captureGroups(slots).length };
 }
 
 /**
@@ -66,18 +68,45 @@ export function applyCaptures(m: RegExpExecArray, slots: readonly CaptureSlot[],
     const idx = slot.indices;
     for (let k = 0; k < idx.length; k++) {
       const raw = m[idx[k]!];
-      if (raw === undefined) continue;
-      const value: string | number = slot.coerce === undefined ? raw : slot.coerce(raw);
-      if (value === '' && !keepEmpty) continue;
-      if (slot.overwrite) {
-        slot.ref.set(fields, value);
-        continue;
-      }
-      const old = slot.ref.get(fields);
-      if (old === undefined || old === null) slot.ref.set(fields, value);
-      else if (Array.isArray(old)) old.push(value);
-      else if (typeof old === 'string') slot.ref.set(fields, [old, value]);
-      // Integer, Float, Hash, ...: Logstash keeps the old value and drops the new one
+      if (raw !== undefined) mergeCapture(slot, raw, fields, keepEmpty);
     }
   }
+}
+
+/**
+ * The same as applyCaptures, from capture offsets instead of a match array: `offsets[at + 2q]`,
+ * `offsets[at + 2q + 1]` are start and end (UTF-16 units) of the q-th group of captureGroups(slots),
+ * start -1 when the group did not take part. Used with the match worker's results.
+ */
+export function applyCaptureOffsets(input: string, offsets: Int32Array, at: number, slots: readonly CaptureSlot[], fields: Fields, keepEmpty: boolean): void {
+  let q = at;
+  for (let s = 0; s < slots.length; s++) {
+    const slot = slots[s]!;
+    const n = slot.indices.length;
+    for (let k = 0; k < n; k++, q += 2) {
+      const start = offsets[q]!;
+      if (start >= 0) mergeCapture(slot, input.substring(start, offsets[q + 1]!), fields, keepEmpty);
+    }
+  }
+}
+
+/** The group numbers applyCaptureOffsets reads, in its order (slots, then each slot's indices). */
+export function captureGroups(slots: readonly CaptureSlot[]): number[] {
+  const out: number[] = [];
+  for (const slot of slots) out.push(...slot.indices);
+  return out;
+}
+
+function mergeCapture(slot: CaptureSlot, raw: string, fields: Fields, keepEmpty: boolean): void {
+  const value: string | number = slot.coerce === undefined ? raw : slot.coerce(raw);
+  if (value === '' && !keepEmpty) return;
+  if (slot.overwrite) {
+    slot.ref.set(fields, value);
+    return;
+  }
+  const old = slot.ref.get(fields);
+  if (old === undefined || old === null) slot.ref.set(fields, value);
+  else if (Array.isArray(old)) old.push(value);
+  else if (typeof old === 'string') slot.ref.set(fields, [old, value]);
+  // Integer, Float, Hash, ...: Logstash keeps the old value and drops the new one
 }

@@ -3,9 +3,10 @@
  * filter does with its legacy pattern library (ecs_compatibility => disabled).
  */
 import { definePlugin, fieldRef, opt, ConfigError, type Event, type FieldRef, type Fields } from '@pipeline/core';
-import { applyCaptures, compileGrok, type CompiledGrok } from './compile.js';
+import { applyCaptureOffsets, applyCaptures, captureGroups, compileGrok, type CompiledGrok } from './compile.js';
 import { buildLibrary } from './library.js';
 import { WorkerGuard } from './worker-guard.js';
+import { MAX_ITEMS } from './worker-protocol.js';
 
 export { compileGrok, applyCaptures } from './compile.js';
 export { builtinPatterns, buildLibrary, BUILTIN_PATTERNS_DIR } from './library.js';
@@ -74,13 +75,14 @@ export default definePlugin({
     const guard =
       timeoutMs > 0
         ? new WorkerGuard(
-            entries.map((e) => e.groks.map((g) => ({ source: g.regex.source, flags: g.regex.flags, literal: g.literal }))),
-            { timeoutMs, scope: eventScope ? 'event' : 'pattern' },
+            entries.map((e) => e.groks.map((g) => ({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }))),
+            { timeoutMs, scope: eventScope ? 'event' : 'pattern', breakOnMatch },
           )
         : undefined;
     const timeouts = ctx.metrics.counter('timeouts');
     const failures = ctx.metrics.counter('failures');
     const matches = ctx.metrics.counter('matches');
+    const entryCount = entries.length;
 
     /** Logstash Matcher#match: returns the last tried pattern's result (true after a break). */
     function matchDirect(groks: readonly CompiledGrok[], input: string, fields: Fields): boolean {
@@ -97,44 +99,133 @@ export default definePlugin({
       return matched;
     }
 
-    function matchGuarded(entry: number, groks: readonly CompiledGrok[], input: string, fields: Fields, deadline: number): boolean | typeof TIMEOUT {
-      const results = guard!.run(entry, input, breakOnMatch, deadline);
-      if (results === undefined) return TIMEOUT;
+    /** Applies the worker's result for item `item` (entry e, text `input`): the same as matchDirect. */
+    function applyItem(item: number, e: number, input: string, fields: Fields): boolean | typeof TIMEOUT {
+      if (!guard!.wait(item)) return TIMEOUT;
+      const groks = entries[e]!.groks;
+      const results = guard!.results;
+      const base = item * guard!.stride;
+      let at = base + groks.length;
       let matched = false;
       for (let i = 0; i < groks.length; i++) {
-        matched = results[i] === 1;
+        const g = groks[i]!;
+        matched = results[base + i] === 1;
         if (matched) {
-          const g = groks[i]!;
-          applyCaptures(g.regex.exec(input)!, g.slots, fields, keepEmpty);
+          applyCaptureOffsets(input, results, at, g.slots, fields, keepEmpty);
           if (breakOnMatch) break;
         }
+        at += 2 * g.groupCount;
       }
       return matched;
     }
 
-    function matchValue(e: number, input: string, fields: Fields, deadline: number): boolean | typeof TIMEOUT {
-      return guard === undefined ? matchDirect(entries[e]!.groks, input, fields) : matchGuarded(e, entries[e]!.groks, input, fields, deadline);
+    // ---- the batch path (timeout guard only): what prepare queued for the worker ----
+    /** The prepared batch; events are looked up from `cursor` on (the executor keeps batch order). */
+    let prepared: readonly Event[] | undefined;
+    let preparedCount = 0;
+    let cursor = 0;
+    /** Per prepared event and entry: the item index, or -1 (no string value: per-event path). */
+    let preparedItems = new Int32Array(0);
+    /** Per item: the exact string handed to the worker; filter() uses the result only for this value. */
+    let itemValues: string[] = [];
+    let nextEventId = 0;
+    /** Most of a generation prepare may use, leaving room for per-event items appended after it. */
+    const PREPARE_LIMIT = MAX_ITEMS >>> 1;
+
+    function prepare(batch: readonly Event[]): void {
+      const g = guard!;
+      const n = Math.min(batch.length, Math.floor(PREPARE_LIMIT / entryCount));
+      if (preparedItems.length < n * entryCount) preparedItems = new Int32Array(n * entryCount * 2);
+      let items = 0;
+      let chars = 0;
+      for (let i = 0; i < n; i++) {
+        const fields = batch[i]!.fields;
+        for (let e = 0; e < entryCount; e++) {
+          const v = entries[e]!.ref.get(fields);
+          if (typeof v === 'string') {
+            items++;
+            chars += v.length;
+          }
+        }
+      }
+      g.begin(items, chars);
+      if (itemValues.length < items) itemValues = new Array<string>(items * 2);
+      for (let i = 0; i < n; i++) {
+        const fields = batch[i]!.fields;
+        const eventId = nextEventId++ & 0x3fffffff;
+        for (let e = 0; e < entryCount; e++) {
+          const v = entries[e]!.ref.get(fields);
+          if (typeof v === 'string') {
+            const item = g.put(e, v, eventId);
+            itemValues[item] = v;
+            preparedItems[i * entryCount + e] = item;
+          } else preparedItems[i * entryCount + e] = -1;
+        }
+      }
+      g.publish();
+      prepared = batch;
+      preparedCount = n;
+      cursor = 0;
+    }
+
+    /** The event's index in the prepared batch, or -1 (new event, or the batch is gone). */
+    function findPrepared(event: Event): number {
+      const batch = prepared;
+      if (batch === undefined) return -1;
+      for (let k = cursor; k < preparedCount; k++) {
+        if (batch[k] === event) {
+          cursor = k + 1;
+          return k;
+        }
+      }
+      return -1;
+    }
+
+    /** The per-event path: queues the value after the prepared ones (or in a new generation) and waits. */
+    function matchGuarded(e: number, input: string, fields: Fields, eventId: number): boolean | typeof TIMEOUT {
+      const g = guard!;
+      if (prepared === undefined || cursor >= preparedCount) {
+        // nothing prepared is still to be read: start afresh rather than grow the generation
+        prepared = undefined;
+        g.begin(0, 0);
+      }
+      let item = g.append(e, input, eventId);
+      if (item < 0) {
+        prepared = undefined;
+        g.begin(1, input.length);
+        item = g.append(e, input, eventId);
+      }
+      itemValues[item] = input;
+      return applyItem(item, e, input, fields);
+    }
+
+    function matchValue(e: number, input: string, fields: Fields, eventId: number): boolean | typeof TIMEOUT {
+      return guard === undefined ? matchDirect(entries[e]!.groks, input, fields) : matchGuarded(e, input, fields, eventId);
     }
 
     return {
+      prepare: guard === undefined ? undefined : prepare,
       filter(event: Event) {
         const fields = event.fields;
-        const deadline = guard !== undefined && eventScope ? performance.now() + timeoutMs : 0;
+        const p = guard === undefined ? -1 : findPrepared(event);
+        const eventId = guard === undefined ? 0 : nextEventId++ & 0x3fffffff;
         let matched = false;
-        for (let e = 0; e < entries.length; e++) {
+        for (let e = 0; e < entryCount; e++) {
           const value = entries[e]!.ref.get(fields);
           if (value === undefined || value === null) continue;
           let ok: boolean | typeof TIMEOUT = false;
-          if (Array.isArray(value)) {
+          const item = p >= 0 ? preparedItems[p * entryCount + e]! : -1;
+          if (item >= 0 && itemValues[item] === value) ok = applyItem(item, e, value as string, fields);
+          else if (Array.isArray(value)) {
             for (const v of value) {
-              const r = matchValue(e, toText(v), fields, deadline);
+              const r = matchValue(e, toText(v), fields, eventId);
               if (r === TIMEOUT) {
                 ok = TIMEOUT;
                 break;
               }
               ok = ok || r;
             }
-          } else ok = matchValue(e, toText(value), fields, deadline);
+          } else ok = matchValue(e, toText(value), fields, eventId);
           if (ok === TIMEOUT) {
             timeouts.inc();
             ctx.logger.warn({ field: entries[e]!.field, timeout_millis: timeoutMs }, 'grok: timeout executing the patterns against the field value');

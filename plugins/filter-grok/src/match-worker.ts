@@ -1,64 +1,120 @@
 /**
- * The worker side of the timeout guard. It holds the same compiled regexes as the filter and runs
- * one field's pattern list per request, writing which patterns matched into shared memory. The
- * filter thread waits on it with a deadline and terminates it when the deadline passes, so a
- * runaway regex costs one event `timeout_millis`, never the pipeline. Protocol: see worker-guard.ts.
+ * The worker side of the timeout guard: it runs queued items (one field value against one entry's
+ * pattern list) in order and writes back which pattern matched and its capture offsets, so the
+ * filter thread never runs the regex again. The filter thread watches the start time of the item
+ * (or pattern) in progress and terminates this worker when it overruns timeout_millis; a fresh
+ * worker then carries on with the next item. Protocol and layout: worker-protocol.ts.
  */
-import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { CTL } from './worker-protocol.js';
+import { workerData } from 'node:worker_threads';
+import { CTL, META, META_STRIDE, TIME, TIME_BLOCK, pack, sharedNow, type WorkerInit } from './worker-protocol.js';
 
-interface Init {
-  entries: { source: string; flags: string; literal?: string }[][];
-  ctl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
-  port: MessagePort;
-  spin: number;
-}
-
-const init = workerData as Init;
+const init = workerData as WorkerInit;
 const ctl = new Int32Array(init.ctl);
-let data = new Uint16Array(init.data);
-const entries = init.entries.map((list) => list.map((p) => ({ re: new RegExp(p.source, p.flags), literal: p.literal })));
-const CHUNK = 4096;
+const times = new Float64Array(init.times);
+const meta = new Int32Array(init.meta);
+const text = Buffer.from(init.text);
+const results = new Int32Array(init.results);
+const me = init.owner;
+const tb = (me & 1) * TIME_BLOCK;
+const { stride, breakOnMatch, patternScope, spin } = init;
 
-function readInput(len: number): string {
-  if (len <= CHUNK) return String.fromCharCode.apply(null, data.subarray(0, len) as unknown as number[]);
-  let s = '';
-  for (let i = 0; i < len; i += CHUNK) s += String.fromCharCode.apply(null, data.subarray(i, Math.min(len, i + CHUNK)) as unknown as number[]);
-  return s;
+interface Runner {
+  re: RegExp;
+  literal: string | undefined;
+  groups: Int32Array;
+  /** Where this pattern's offsets start within an item's results. */
+  offset: number;
 }
 
-Atomics.store(ctl, CTL.ready, 1);
-Atomics.notify(ctl, CTL.ready);
-void parentPort;
+// `d` (hasIndices) gives each group's offsets: the filter cuts the captures from its own string
+const entries: Runner[][] = init.entries.map((list) => {
+  let offset = list.length;
+  return list.map((p) => {
+    const r = { re: new RegExp(p.source, p.flags + 'd'), literal: p.literal, groups: Int32Array.from(p.groups), offset };
+    offset += 2 * p.groups.length;
+    return r;
+  });
+});
 
-for (;;) {
-  let spins = 0;
-  let state: number;
-  while ((state = Atomics.load(ctl, CTL.state)) !== CTL.REQUEST && state !== CTL.RESIZE) {
-    if (++spins > init.spin) {
-      Atomics.wait(ctl, CTL.state, state, 1000);
-      spins = 0;
+/** Runs item j of generation g, writing its results; returns the item's event id. */
+function runItem(g: number, j: number, lastEvent: number): number {
+  const m = j * META_STRIDE;
+  const ev = meta[m + META.EVENT]!;
+  const now = sharedNow();
+  times[tb + TIME.ITEM] = now;
+  times[tb + TIME.PATTERN] = now;
+  if (ev !== lastEvent) times[tb + TIME.EVENT] = now;
+  Atomics.store(ctl, CTL.STARTED, pack(g, j));
+  const start = meta[m + META.START]!;
+  const input = text.toString('utf16le', start * 2, (start + meta[m + META.LENGTH]!) * 2);
+  const list = entries[meta[m + META.ENTRY]!]!;
+  const base = j * stride;
+  for (let i = 0; i < list.length; i++) results[base + i] = 0;
+  let ran = false;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    if (p.literal !== undefined && input.indexOf(p.literal) === -1) continue;
+    if (patternScope && ran) {
+      // each pattern's own time limit starts now (the item's start covers the first regex run)
+      times[tb + TIME.PATTERN] = sharedNow();
+      Atomics.add(ctl, CTL.PROGRESS, 1);
     }
+    ran = true;
+    const found = p.re.exec(input);
+    // replaced while matching (a timeout): this item's results are no longer ours to write
+    if (Atomics.load(ctl, CTL.OWNER) !== me) return ev;
+    if (found === null) continue;
+    results[base + i] = 1;
+    const indices = found.indices!;
+    const groups = p.groups;
+    let q = base + p.offset;
+    for (let k = 0; k < groups.length; k++, q += 2) {
+      const span = indices[groups[k]!];
+      if (span === undefined) {
+        results[q] = -1;
+        results[q + 1] = -1;
+      } else {
+        results[q] = span[0];
+        results[q + 1] = span[1];
+      }
+    }
+    if (breakOnMatch) break;
   }
-  if (state === CTL.RESIZE) {
-    const msg = receiveMessageOnPort(init.port);
-    if (msg) data = new Uint16Array(msg.message as SharedArrayBuffer);
-    Atomics.store(ctl, CTL.state, CTL.DONE);
-    Atomics.notify(ctl, CTL.state);
+  return ev;
+}
+
+Atomics.store(ctl, CTL.READY, 1);
+Atomics.notify(ctl, CTL.READY);
+
+let gen = init.gen;
+let next = init.index;
+let lastEvent = -1;
+while (Atomics.load(ctl, CTL.OWNER) === me) {
+  const req = Atomics.load(ctl, CTL.REQ);
+  const g = req >>> 16;
+  if (g !== gen) {
+    gen = g;
+    next = 0;
+    lastEvent = -1;
+  }
+  if (next >= (req & 0xffff)) {
+    // idle: spin a little (the next batch usually follows at once), then sleep until woken
+    let spins = 0;
+    while (Atomics.load(ctl, CTL.REQ) === req && ++spins < spin);
+    if (spins >= spin) {
+      Atomics.store(ctl, CTL.IDLE, 1);
+      if (Atomics.load(ctl, CTL.REQ) === req) Atomics.wait(ctl, CTL.REQ, req, 1000);
+      Atomics.store(ctl, CTL.IDLE, 0);
+    }
     continue;
   }
-  const list = entries[ctl[CTL.entry]!]!;
-  const input = readInput(ctl[CTL.length]!);
-  const breakOnMatch = ctl[CTL.breakOnMatch] === 1;
-  for (let i = 0; i < list.length; i++) ctl[CTL.results + i] = 0;
-  for (let i = 0; i < list.length; i++) {
-    Atomics.add(ctl, CTL.progress, 1);
-    const p = list[i]!;
-    const ok = (p.literal === undefined || input.indexOf(p.literal) !== -1) && p.re.test(input);
-    ctl[CTL.results + i] = ok ? 1 : 0;
-    if (ok && breakOnMatch) break;
+  lastEvent = runItem(g, next, lastEvent);
+  const before = pack(g, next);
+  if (Atomics.compareExchange(ctl, CTL.DONE, before, pack(g, next + 1)) !== before) {
+    // a new generation began (or this worker was replaced) meanwhile: this item is no longer in progress
+    Atomics.compareExchange(ctl, CTL.STARTED, before, -1);
+    continue;
   }
-  Atomics.store(ctl, CTL.state, CTL.DONE);
-  Atomics.notify(ctl, CTL.state);
+  next++;
+  if (Atomics.load(ctl, CTL.WAITER) === 1) Atomics.notify(ctl, CTL.DONE);
 }

@@ -3,10 +3,13 @@
 // conditionals, measured through the plugin API on a generated homelab corpus (most lines fall
 // through to the generic syslog pattern). Build first: npx tsc -b plugins/filter-grok
 //
-//   node scripts/bench/filters/run.mjs [--lines 200000] [--rounds 5] [--batch 125] [--mode direct|guarded|both]
+//   node scripts/bench/filters/run.mjs [--lines 200000] [--rounds 5] [--batch 125] [--mode direct,default,per-event|all]
 //
-// direct  = timeout_millis => 0 (matching on the pipeline thread, no time limit)
-// guarded = the default timeout_millis => 30000 (matching in a worker thread with a deadline)
+// direct    = timeout_millis => 0 (matching on the pipeline thread, no time limit)
+// default   = the default options (timeout_millis => 30000): as the executor drives it, prepare(batch)
+//             hands each batch's lines to the match worker in one go, then filter() runs per event
+// per-event = the default options without prepare (one worker round trip per event; the path
+//             events take that prepare did not see)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +23,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const LINES = Number(args.lines ?? 200000);
 const ROUNDS = Number(args.rounds ?? 5);
 const BATCH = Number(args.batch ?? 125);
-const MODES = (args.mode ?? 'both') === 'both' ? ['direct', 'guarded'] : [args.mode];
+const MODES = (args.mode ?? 'direct,default') === 'all' ? ['direct', 'default', 'per-event'] : (args.mode ?? 'direct,default').split(',');
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const gen = resolve(here, '../../../../shared/bench/corpus/gen.mjs');
@@ -60,6 +63,7 @@ async function runMode(mode) {
       const batch = [];
       for (let i = start; i < Math.min(lines.length, start + BATCH); i++) batch.push(new Event({ message: lines[i], host: '10.0.0.1', type: 'syslog' }));
       const t0 = process.hrtime.bigint();
+      if (mode === 'default') f.prepare(batch);
       for (let i = 0; i < batch.length; i++) {
         const e = batch[i];
         if (f.filter(e, noop) !== false) {
