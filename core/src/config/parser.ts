@@ -184,7 +184,12 @@ class Parser {
     const { name, loc } = this.name();
     this.ws();
     if (this.peek() !== '{') this.fail(`expected '{' after plugin name '${name}', found ${this.found()}`, `write ${name} { ... }`);
-    this.advance();
+    return this.pluginBody(name, loc);
+  }
+
+  /** `{ name => value ... }` after a plugin's name (a section's plugin, or a codec given as a block). */
+  private pluginBody(name: string, loc: Loc): PluginNode {
+    this.advance(); // '{'
     const attributes: Attribute[] = [];
     for (;;) {
       this.ws();
@@ -216,7 +221,7 @@ class Parser {
       this.ws();
       if (this.peek() === '{') {
         // A bareword followed by a block is a plugin (codec => json { ... }).
-        const p = this.pluginAfterName(word, at);
+        const p = this.pluginBody(word, at);
         return { kind: 'plugin', plugin: p, loc: at };
       }
       return { kind: 'bareword', value: this.substitute(word, at), loc: at };
@@ -228,23 +233,6 @@ class Parser {
       return { kind: 'bareword', value: this.substitute(this.src.slice(start, this.pos), at), loc: at };
     }
     this.fail(`expected a value (string, number, bareword, array or hash), found ${this.found()}`);
-  }
-
-  private pluginAfterName(name: string, loc: Loc): PluginNode {
-    this.advance(); // '{'
-    const attributes: Attribute[] = [];
-    for (;;) {
-      this.ws();
-      if (this.peek() === '}') {
-        this.advance();
-        return { type: 'plugin', name, loc, attributes };
-      }
-      if (this.eof()) this.fail(`unexpected end of file inside '${name}'`);
-      const attr = this.name();
-      this.ws();
-      if (!this.tryConsume('=>')) this.fail(`expected '=>' after option '${attr.name}', found ${this.found()}`);
-      attributes.push({ name: attr.name, loc: attr.loc, value: this.value() });
-    }
   }
 
   private number(): Value | undefined {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Event } from '../event/event.js';
 import { Timestamp } from '../event/timestamp.js';
-import { runDeliveryCallbacks, type EventQueue } from './queue.js';
+import { BatchingQueue, runDeliveryCallbacks } from './queue.js';
 
 /**
  * The persisted queue (`queue.type: persisted`): events are written to an SQLite database (WAL)
@@ -29,7 +29,7 @@ export interface PersistedQueueOptions {
   batchSize: number;
 }
 
-export class PersistedQueue implements EventQueue {
+export class PersistedQueue extends BatchingQueue {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
   private readonly selectAfter: Database.Statement;
@@ -42,13 +42,9 @@ export class PersistedQueue implements EventQueue {
   private storedBytes = 0;
   private storedEvents = 0;
   private takenIds = new Map<Event, { id: number; bytes: number }>();
-  private closed = false;
-  private writableWaiters: (() => void)[] = [];
-  private takeWaiter: (() => void) | undefined;
-  private woken = false;
-  peak = 0;
 
   constructor(private readonly o: PersistedQueueOptions) {
+    super();
     mkdirSync(o.dir, { recursive: true });
     this.db = new Database(join(o.dir, 'queue.sqlite'));
     this.db.pragma('journal_mode = WAL');
@@ -91,21 +87,15 @@ export class PersistedQueue implements EventQueue {
     return this.storedBytes < this.o.maxBytes && this.storedEvents < this.o.maxEvents;
   }
 
-  push(event: Event): void {
+  protected store(event: Event): void {
     const data = JSON.stringify(event.fields);
     this.pending.push({ data, bytes: data.length });
     this.storedBytes += data.length;
     this.storedEvents++;
-    if (this.size > this.peak) this.peak = this.size;
     if (this.pending.length >= this.o.checkpointWrites) this.commit();
     else if (!this.commitScheduled) {
       this.commitScheduled = true;
       setImmediate(() => this.commit());
-    }
-    const w = this.takeWaiter;
-    if (w !== undefined) {
-      this.takeWaiter = undefined;
-      w();
     }
   }
 
@@ -114,20 +104,11 @@ export class PersistedQueue implements EventQueue {
     if (this.pending.length > 0 && this.db.open) this.commitPending();
   }
 
-  whenWritable(): Promise<void> {
-    if (this.writable || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  protected canRelease(): boolean {
+    return this.writable;
   }
 
-  private releaseWriters(): void {
-    if (this.writableWaiters.length > 0 && (this.writable || this.closed)) {
-      const ws = this.writableWaiters;
-      this.writableWaiters = [];
-      for (const w of ws) w();
-    }
-  }
-
-  private takeNow(max: number): Event[] {
+  protected takeNow(max: number): Event[] {
     this.commit();
     const rows = this.selectAfter.all(this.cursor, max) as { id: number; data: string }[];
     const batch: Event[] = [];
@@ -139,36 +120,6 @@ export class PersistedQueue implements EventQueue {
       this.cursor = row.id;
     }
     return batch;
-  }
-
-  async take(max: number, delayMs: number): Promise<Event[] | null> {
-    if (this.size >= max) return this.takeNow(max);
-    if (this.size === 0) {
-      if (this.closed) return null;
-      await new Promise<void>((resolve) => (this.takeWaiter = resolve));
-      if (this.size === 0) {
-        this.woken = false;
-        return this.closed ? null : [];
-      }
-    }
-    if (this.size < max && !this.closed && delayMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delayMs);
-        const self = this;
-        function done() {
-          clearTimeout(timer);
-          self.takeWaiter = undefined;
-          resolve();
-        }
-        const check = () => {
-          if (self.size >= max || self.closed || self.woken) done();
-          else self.takeWaiter = check;
-        };
-        this.takeWaiter = check;
-      });
-    }
-    this.woken = false;
-    return this.takeNow(max);
   }
 
   /** The batch passed every output: its events leave the disk. */
@@ -189,20 +140,9 @@ export class PersistedQueue implements EventQueue {
     this.releaseWriters();
   }
 
-  close(): void {
-    this.closed = true;
+  override close(): void {
     this.commit();
-    this.releaseWriters();
-    this.wake();
-  }
-
-  wake(): void {
-    this.woken = true;
-    const w = this.takeWaiter;
-    if (w !== undefined) {
-      this.takeWaiter = undefined;
-      w();
-    }
+    super.close();
   }
 
   /** Closes the database (after the pipeline has drained). */

@@ -41,35 +41,31 @@ export interface EventQueue {
   readonly capacity: number;
 }
 
-export class MemoryQueue implements EventQueue {
-  private buf: Event[] = [];
-  private head = 0;
-  private closed = false;
+/**
+ * What both queues share: waiting for a batch to fill (at most `delayMs`), waking a waiting worker
+ * early, and holding back inputs until there is room again. Subclasses say how big they are, when
+ * they are writable, and how a batch is taken out.
+ */
+export abstract class BatchingQueue implements EventQueue {
+  protected closed = false;
   private writableWaiters: (() => void)[] = [];
   private takeWaiter: (() => void) | undefined;
   private woken = false;
-  private readonly lowWater: number;
   /** Highest size seen, for tests and metrics. */
   peak = 0;
 
-  constructor(
-    readonly capacity: number,
-    batchSize: number,
-  ) {
-    this.lowWater = Math.max(0, capacity - Math.max(1, batchSize));
-  }
-
-  get size(): number {
-    return this.buf.length - this.head;
-  }
-
-  get writable(): boolean {
-    return this.size < this.capacity;
-  }
+  abstract readonly size: number;
+  abstract readonly capacity: number;
+  abstract readonly writable: boolean;
+  protected abstract store(event: Event): void;
+  protected abstract takeNow(max: number): Event[];
+  /** Whether held-back inputs may go on (the memory queue waits for a low-water mark). */
+  protected abstract canRelease(): boolean;
+  abstract ack(batch: Event[]): void;
 
   push(event: Event): void {
-    this.buf.push(event);
-    const n = this.buf.length - this.head;
+    this.store(event);
+    const n = this.size;
     if (n > this.peak) this.peak = n;
     const w = this.takeWaiter;
     if (w !== undefined) {
@@ -83,24 +79,12 @@ export class MemoryQueue implements EventQueue {
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
 
-  private releaseWriters(): void {
-    if (this.writableWaiters.length > 0 && (this.size <= this.lowWater || this.closed)) {
+  protected releaseWriters(): void {
+    if (this.writableWaiters.length > 0 && (this.closed || this.canRelease())) {
       const ws = this.writableWaiters;
       this.writableWaiters = [];
       for (const w of ws) w();
     }
-  }
-
-  private takeNow(max: number): Event[] {
-    const n = Math.min(max, this.size);
-    const batch = this.buf.slice(this.head, this.head + n);
-    this.head += n;
-    if (this.head > 4096 && this.head * 2 > this.buf.length) {
-      this.buf = this.buf.slice(this.head);
-      this.head = 0;
-    }
-    this.releaseWriters();
-    return batch;
   }
 
   async take(max: number, delayMs: number): Promise<Event[] | null> {
@@ -134,10 +118,6 @@ export class MemoryQueue implements EventQueue {
     return this.takeNow(max);
   }
 
-  ack(batch: Event[]): void {
-    runDeliveryCallbacks(batch);
-  }
-
   close(): void {
     this.closed = true;
     this.releaseWriters();
@@ -151,5 +131,52 @@ export class MemoryQueue implements EventQueue {
       this.takeWaiter = undefined;
       w();
     }
+  }
+}
+
+/** The in-memory queue: an array with a moving head. */
+export class MemoryQueue extends BatchingQueue {
+  private buf: Event[] = [];
+  private head = 0;
+  private readonly lowWater: number;
+
+  constructor(
+    readonly capacity: number,
+    batchSize: number,
+  ) {
+    super();
+    this.lowWater = Math.max(0, capacity - Math.max(1, batchSize));
+  }
+
+  get size(): number {
+    return this.buf.length - this.head;
+  }
+
+  get writable(): boolean {
+    return this.size < this.capacity;
+  }
+
+  protected store(event: Event): void {
+    this.buf.push(event);
+  }
+
+  protected canRelease(): boolean {
+    return this.size <= this.lowWater;
+  }
+
+  protected takeNow(max: number): Event[] {
+    const n = Math.min(max, this.size);
+    const batch = this.buf.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head > 4096 && this.head * 2 > this.buf.length) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
+    }
+    this.releaseWriters();
+    return batch;
+  }
+
+  ack(batch: Event[]): void {
+    runDeliveryCallbacks(batch);
   }
 }
