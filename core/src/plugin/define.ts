@@ -68,6 +68,8 @@ export interface CodecFactory {
  */
 export interface InputSink {
   push(event: Event, onDelivered?: () => void): void;
+  /** True when `onDelivered` callbacks are honoured (always, in this runtime; test sinks may not). */
+  readonly tracksDelivery?: boolean;
   readonly writable: boolean;
   /** Resolves when the queue has room again. */
   whenWritable(): Promise<void>;

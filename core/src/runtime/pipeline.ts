@@ -522,6 +522,7 @@ function compileRouter(body: Statement[], index: Map<PluginNode, number>): (e: E
 
 /** What an input pushes into: the queue, after the input's common decorations. */
 class QueueSink implements InputSink {
+  readonly tracksDelivery = true;
   constructor(
     private readonly queue: EventQueue,
     private readonly total: Counter,
