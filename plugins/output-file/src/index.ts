@@ -1,34 +1,192 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { compileTemplate, definePlugin, opt } from '@pipeline/core';
+import { compileTemplate, ConfigError, definePlugin, type Event, type TimerHandle } from '@pipeline/core';
+import { FileMissing, FilePool } from './file-pool.js';
+import { parseMode } from './file-mode.js';
+import type { OpenFile } from './open-file.js';
+import { fileOutputOptions } from './options.js';
+import { PathConfinement } from './path-confinement.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+
+/** Buffered characters per file that trigger a write during `receive`, before the flush timer. */
+const WRITE_THRESHOLD = 64 * 1024;
+/** Delays before the retries of a write that failed inside `receive` (disk full, I/O error). */
+const RETRY_DELAYS_MS = [100, 500, 1000];
+/** Timer flushes in a row that may fail for one file before its buffered lines are dropped. */
+const MAX_FAILED_TIMER_FLUSHES = 3;
+/** How often a written file's path is stat'ed to notice a rename or deletion by logrotate. */
+const IDENTITY_CHECK_MS = 1000;
 
 /**
- * Writes events to files whose path is a sprintf template (Logstash's `file` output).
- * Minimal first version: one append per resolved path per batch; path confinement, LRU of open
- * files, gzip and logrotate handling follow.
+ * Logstash's `file` output: events encoded by the codec (json_lines by default) appended to files
+ * named by a sprintf template, confined to the template's static directory, buffered per file and
+ * written with one write() per file per flush, with a bounded set of open files.
  */
 export default definePlugin({
   kind: 'output',
   name: 'file',
-  description: 'Writes events to files named by a sprintf template.',
+  description: 'Writes events to files named by a sprintf template (Logstash file output).',
   defaultCodec: 'json_lines',
-  options: {
-    path: opt.string({ required: true, description: 'File path, a sprintf template.' }),
+  options: fileOutputOptions,
+  check(o) {
+    parseMode('dir_mode', o.dir_mode);
+    parseMode('file_mode', o.file_mode);
+    if (!(o.max_open_files >= 1)) throw new ConfigError(`file: max_open_files must be at least 1, got ${o.max_open_files}`);
+    if (!(o.flush_interval >= 0)) throw new ConfigError(`file: flush_interval must be 0 or more seconds, got ${o.flush_interval}`);
+    if (o.path.endsWith('/')) throw new ConfigError(`file: path '${o.path}' names a directory; it must name a file`);
+    if (o.filename_failure.includes('/') || o.filename_failure === '' || o.filename_failure === '..')
+      throw new ConfigError(`file: filename_failure must be a plain file name, got '${o.filename_failure}'`);
   },
-  create(options, ctx) {
-    const template = compileTemplate(options.path);
+  create(o, ctx) {
+    const { clock, metrics, logger } = ctx;
+    const confinement = new PathConfinement(compileTemplate(o.path), ctx.workingDir, o.filename_failure);
     const encoder = ctx.codec.create();
+    const overwrite = o.write_behavior === 'overwrite';
+    const counters = {
+      events: metrics.counter('events'),
+      filesOpen: metrics.gauge('files_open'),
+      writeErrors: metrics.counter('write_errors'),
+      reopens: metrics.counter('reopens'),
+      eventsDropped: metrics.counter('events_dropped'),
+    };
+    const pathFailures = metrics.counter('path_failures');
+    const pathLog = new RateLimitedLog(logger, clock, 'warn');
+    const errorLog = new RateLimitedLog(logger, clock, 'error');
+    const dropLog = new RateLimitedLog(logger, clock, 'error', 1000);
+    const pool = new FilePool(
+      {
+        maxOpen: o.max_open_files,
+        gzip: o.gzip,
+        overwrite,
+        createIfDeleted: o.create_if_deleted,
+        dirMode: parseMode('dir_mode', o.dir_mode),
+        fileMode: parseMode('file_mode', o.file_mode),
+        identityCheckMs: IDENTITY_CHECK_MS,
+      },
+      clock,
+      counters,
+      (file, events, err) => dropLog.log({ file, events, err }, 'file output: dropped buffered events that could not be written'),
+    );
+    const sleep = (ms: number) => new Promise<void>((resolve) => void clock.setTimeout(resolve, ms));
+
+    /** A file whose path vanished while create_if_deleted is false: its lines go to the failure file. */
+    const reroute = (f: OpenFile): void => {
+      const text = f.pending;
+      const n = f.pendingEvents;
+      f.pending = '';
+      f.pendingEvents = 0;
+      if (f.unwritten !== undefined) pool.dropAll(f, new Error('file vanished after a partial write'));
+      pool.forget(f);
+      pathFailures.inc(n);
+      pathLog.log({ file: f.path, failureFile: confinement.failureFile }, 'file output: file was deleted and create_if_deleted is false; writing to the failure file');
+      if (n > 0) pool.acquire(confinement.failureFile, true).add(text, n, overwrite, clock.now());
+    };
+
+    /** Writes `f` now, retrying a failed write a few times; after that its lines are dropped and the error returned. */
+    const flushNow = async (f: OpenFile): Promise<unknown> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (!pool.flush(f)) reroute(f);
+          return undefined;
+        } catch (err) {
+          counters.writeErrors.inc();
+          errorLog.log({ file: f.path, err, attempt }, 'file output: write failed');
+          if (attempt >= RETRY_DELAYS_MS.length) {
+            pool.dropAll(f, err);
+            return err;
+          }
+          await sleep(RETRY_DELAYS_MS[attempt]!);
+        }
+      }
+    };
+
+    const timerFlush = (): void => {
+      for (const f of pool.all()) {
+        if (!f.dirty) continue;
+        try {
+          if (!pool.flush(f)) reroute(f);
+        } catch (err) {
+          counters.writeErrors.inc();
+          errorLog.log({ file: f.path, err }, 'file output: write failed; will retry at the next flush');
+          if (++f.failedFlushes >= MAX_FAILED_TIMER_FLUSHES) pool.dropAll(f, err);
+        }
+      }
+    };
+
+    /** The open file for a target, falling back to the failure file when it cannot be used. */
+    const fileFor = (path: string, events: number): OpenFile | undefined => {
+      try {
+        return pool.acquire(path);
+      } catch (err) {
+        if (err instanceof FileMissing) {
+          pathFailures.inc(events);
+          pathLog.log({ file: path }, 'file output: file does not exist and create_if_deleted is false; writing to the failure file');
+        } else {
+          counters.writeErrors.inc();
+          errorLog.log({ file: path, err }, 'file output: cannot open file; writing to the failure file');
+        }
+      }
+      try {
+        return pool.acquire(confinement.failureFile, true);
+      } catch (err) {
+        counters.writeErrors.inc();
+        counters.eventsDropped.inc(events);
+        dropLog.log({ file: confinement.failureFile, err, events }, 'file output: cannot open the failure file either; events dropped');
+        return undefined;
+      }
+    };
+
+    const timers: TimerHandle[] = [];
+    if (o.flush_interval > 0) timers.push(clock.setInterval(timerFlush, o.flush_interval * 1000));
+    let lastCleanup = clock.now();
+    if (o.stale_cleanup_interval > 0)
+      timers.push(
+        clock.setInterval(() => {
+          pool.closeUnusedSince(lastCleanup);
+          lastCleanup = clock.now();
+        }, o.stale_cleanup_interval * 1000),
+      );
+
     return {
-      receive(events) {
-        const byPath = new Map<string, string>();
-        for (const e of events) {
-          const p = resolve(ctx.workingDir, template.render(e.fields));
-          byPath.set(p, (byPath.get(p) ?? '') + encoder.encode(e));
+      async receive(events: readonly Event[]) {
+        // group the batch's lines per target file: one buffer append per file per batch
+        const texts = new Map<string, string>();
+        const counts = new Map<string, number>();
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i]!;
+          const rendered = confinement.render(e.fields);
+          const target = confinement.targetOf(rendered);
+          if (target.failure !== undefined) {
+            pathFailures.inc();
+            pathLog.log({ path: rendered.replace(/\0/g, '\\0'), reason: target.failure, failureFile: target.file }, 'file output: event path is invalid; writing to the failure file');
+          }
+          const line = encoder.encode(e);
+          const before = texts.get(target.file);
+          if (before === undefined) {
+            texts.set(target.file, line);
+            counts.set(target.file, 1);
+          } else {
+            texts.set(target.file, overwrite ? line : before + line);
+            counts.set(target.file, counts.get(target.file)! + 1);
+          }
         }
-        for (const [p, text] of byPath) {
-          mkdirSync(dirname(p), { recursive: true });
-          appendFileSync(p, text);
+        const now = clock.now();
+        const due: OpenFile[] = [];
+        for (const [path, text] of texts) {
+          const n = counts.get(path)!;
+          const f = fileFor(path, n);
+          if (f === undefined) continue;
+          f.add(text, n, overwrite, now);
+          if (o.flush_interval === 0 || f.pending.length >= WRITE_THRESHOLD) due.push(f);
         }
+        let failure: unknown;
+        for (const f of due) {
+          const err = await flushNow(f);
+          if (err !== undefined) failure ??= err;
+        }
+        if (failure !== undefined) throw new Error(`file output: lines dropped after ${RETRY_DELAYS_MS.length + 1} failed writes: ${(failure as Error).message ?? String(failure)}`);
+      },
+      close() {
+        for (const t of timers) t.cancel();
+        pool.closeAll();
       },
     };
   },

@@ -1,0 +1,32 @@
+import { opt } from '@pipeline/core';
+
+/** Logstash's `file` output options, plus `max_open_files`. */
+export const fileOutputOptions = {
+  path: opt.string({
+    required: true,
+    description:
+      'File to write, a sprintf template (`%{host}`, `%{[a][b]}`, `%{+yyyy.MM.dd}`). Relative paths resolve against the working directory. The directory part before the first `%{` is the root no rendered path may leave.',
+  }),
+  flush_interval: opt.number({
+    default: 2,
+    description: 'Seconds between flushes of buffered lines to disk; 0 writes at the end of every batch.',
+  }),
+  gzip: opt.bool({ default: false, description: 'Gzip the output: every flush appends one gzip member (the file stays readable by gunzip/zcat).' }),
+  create_if_deleted: opt.bool({
+    default: true,
+    description: 'Create a file that does not exist (or was deleted/rotated away); when false, its events go to `filename_failure`.',
+  }),
+  dir_mode: opt.any({ default: -1, description: 'Mode of created directories, octal as written (`0750` or `"0750"`); -1 leaves it to the umask.' }),
+  file_mode: opt.any({ default: -1, description: 'Mode of created files, octal as written (`0640`); -1 leaves it to the umask.' }),
+  filename_failure: opt.string({
+    default: '_filepath_failures',
+    description: 'File name, inside the root, that receives events whose rendered path is invalid (leaves the root, holds a NUL).',
+  }),
+  write_behavior: opt.string({
+    default: 'append',
+    values: ['append', 'overwrite'],
+    description: '`append` adds lines at the end; `overwrite` truncates the file and keeps only the latest event of each flush.',
+  }),
+  stale_cleanup_interval: opt.number({ default: 10, description: 'Seconds between closes of files not written to since the previous cleanup.' }),
+  max_open_files: opt.number({ default: 512, description: 'Most files kept open at once; the least recently written is closed first.' }),
+};
