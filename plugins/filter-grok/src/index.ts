@@ -182,9 +182,9 @@ export default definePlugin({
     }
 
     /** The per-event path: queues the value after the prepared ones (or in a new generation) and waits. */
-    function matchGuarded(e: number, input: string, fields: Fields, eventId: number): boolean | typeof TIMEOUT {
+    function matchGuarded(e: number, input: string, fields: Fields, eventId: number, inPrepared: boolean): boolean | typeof TIMEOUT {
       const g = guard!;
-      if (prepared === undefined || cursor >= preparedCount) {
+      if (prepared === undefined || (!inPrepared && cursor >= preparedCount)) {
         // nothing prepared is still to be read: start afresh rather than grow the generation
         prepared = undefined;
         g.begin(0, 0);
@@ -199,8 +199,8 @@ export default definePlugin({
       return applyItem(item, e, input, fields);
     }
 
-    function matchValue(e: number, input: string, fields: Fields, eventId: number): boolean | typeof TIMEOUT {
-      return guard === undefined ? matchDirect(entries[e]!.groks, input, fields) : matchGuarded(e, input, fields, eventId);
+    function matchValue(e: number, input: string, fields: Fields, eventId: number, inPrepared: boolean): boolean | typeof TIMEOUT {
+      return guard === undefined ? matchDirect(entries[e]!.groks, input, fields) : matchGuarded(e, input, fields, eventId, inPrepared);
     }
 
     return {
@@ -214,18 +214,19 @@ export default definePlugin({
           const value = entries[e]!.ref.get(fields);
           if (value === undefined || value === null) continue;
           let ok: boolean | typeof TIMEOUT = false;
-          const item = p >= 0 ? preparedItems[p * entryCount + e]! : -1;
+          // (a new generation begun meanwhile, when the prepared one filled up, clears `prepared`)
+          const item = p >= 0 && prepared !== undefined ? preparedItems[p * entryCount + e]! : -1;
           if (item >= 0 && itemValues[item] === value) ok = applyItem(item, e, value as string, fields);
           else if (Array.isArray(value)) {
             for (const v of value) {
-              const r = matchValue(e, toText(v), fields, eventId);
+              const r = matchValue(e, toText(v), fields, eventId, p >= 0);
               if (r === TIMEOUT) {
                 ok = TIMEOUT;
                 break;
               }
               ok = ok || r;
             }
-          } else ok = matchValue(e, toText(value), fields, eventId);
+          } else ok = matchValue(e, toText(value), fields, eventId, p >= 0);
           if (ok === TIMEOUT) {
             timeouts.inc();
             ctx.logger.warn({ field: entries[e]!.field, timeout_millis: timeoutMs }, 'grok: timeout executing the patterns against the field value');

@@ -134,6 +134,22 @@ test('grok batch path: an event changed after prepare is matched on its value at
   }
 });
 
+test('grok batch path: the last event of a batch with one field changed and another still prepared', async () => {
+  const cfg = 'match => { "a" => "%{WORD:x}" "b" => "%{INT:y}" } break_on_match => false';
+  const d = await createPlugin(grok, `${cfg} timeout_millis => 0`);
+  const g = await createPlugin(grok, cfg);
+  try {
+    const batch = [new Event({ a: 'one', b: '1' }), new Event({ a: 'two', b: '2' })];
+    g.prepare!(batch);
+    batch[1]!.set('a', 'changed'); // per-event path for "a"; "b" must still use its prepared result
+    const got = batch.map((e) => snapshot(e, g.filter(e, noop)));
+    assert.deepEqual(got, direct(d, [{ a: 'one', b: '1' }, { a: 'changed', b: '2' }]));
+    assert.deepEqual(got[1]!.fields, { a: 'changed', b: '2', x: 'changed', y: '2', '@version': '1' });
+  } finally {
+    await g.close?.();
+  }
+});
+
 test('grok batch path: dropped, skipped and new events', async () => {
   const d = await createPlugin(grok, `${REFERENCE}\n timeout_millis => 0`);
   const g = await createPlugin(grok, REFERENCE);
