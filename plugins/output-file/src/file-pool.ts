@@ -22,8 +22,18 @@ export interface PoolMetrics {
   readonly eventsDropped: Counter;
 }
 
-/** Thrown by `open` when the file does not exist and `create_if_deleted` is false. */
-export class FileMissing extends Error {}
+/**
+ * Thrown by `acquire` when the file does not exist and `create_if_deleted` is false; `vanished`
+ * is the open file whose path disappeared (its buffered lines must go elsewhere).
+ */
+export class FileMissing extends Error {
+  constructor(
+    path: string,
+    readonly vanished?: OpenFile,
+  ) {
+    super(`${path} does not exist and create_if_deleted is false`);
+  }
+}
 
 const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND;
 const OVERWRITE = constants.O_WRONLY | constants.O_CREAT;
@@ -53,6 +63,7 @@ export class FilePool {
   acquire(path: string, force = false): OpenFile {
     let f = this.files.get(path);
     if (f !== undefined) {
+      if (!this.checkIdentity(f)) throw new FileMissing(path, f);
       this.files.delete(path);
       this.files.set(path, f);
       return f;

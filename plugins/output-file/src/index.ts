@@ -117,6 +117,7 @@ export default definePlugin({
         return pool.acquire(path);
       } catch (err) {
         if (err instanceof FileMissing) {
+          if (err.vanished) reroute(err.vanished);
           pathFailures.inc(events);
           pathLog.log({ file: path }, 'file output: file does not exist and create_if_deleted is false; writing to the failure file');
         } else {
