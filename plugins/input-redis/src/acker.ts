@@ -87,6 +87,12 @@ export class Acker {
     }
   }
 
+  /** Waits for the acknowledgements already due (settled batches) to be sent. */
+  async flushDue(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    await this.flushing;
+  }
+
   get pendingBatches(): number {
     return this.outstanding;
   }

@@ -32,14 +32,18 @@ export async function readChannel(c: Redis, key: string, pattern: boolean, decod
       });
     }
   };
-  if (pattern) {
-    c.on('pmessage', (_p: string, channel: string, message: string) => onMessage(channel, message));
-    await c.psubscribe(key);
-  } else {
-    c.on('message', onMessage);
-    await c.subscribe(key);
+  try {
+    if (pattern) {
+      c.on('pmessage', (_p: string, channel: string, message: string) => onMessage(channel, message));
+      await Promise.race([c.psubscribe(key), stop.promise]);
+    } else {
+      c.on('message', onMessage);
+      await Promise.race([c.subscribe(key), stop.promise]);
+    }
+    if (!stop.requested) logger.info({ key, pattern }, 'subscribed');
+  } catch (err) {
+    if (!stop.requested) throw err;
   }
-  logger.info({ key, pattern }, 'subscribed');
   await stop.promise;
   await closeGracefully(c);
 }

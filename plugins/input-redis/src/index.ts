@@ -11,9 +11,6 @@ export { tracksDelivery, EntryBatch, type DeliveryTrackingSink } from './deliver
 export { streamsToRead } from './partitions.js';
 export { STREAM_FIELD } from './stream-reader.js';
 
-/** How long a stopped stream input waits for the pipeline to deliver what it pushed, before it leaves the rest pending. */
-const ACK_GRACE_MS = 10_000;
-
 export default definePlugin({
   kind: 'input',
   name: 'redis',
@@ -94,16 +91,13 @@ export default definePlugin({
             );
             await stream.run();
             // run() returns so the pipeline can drain; acknowledgements go on until it has delivered
-            // what was pushed (or the grace period after the pipeline stopped has passed)
+            // what was pushed, or until the pipeline has stopped (it delivers nothing after that)
             const s = stream;
-            let timer: NodeJS.Timeout | undefined;
-            const giveUp = new Promise<void>((resolve) => {
-              const arm = () => (timer = setTimeout(resolve, ACK_GRACE_MS).unref());
-              if (ctx.signal.aborted) arm();
-              else ctx.signal.addEventListener('abort', arm, { once: true });
+            const pipelineStopped = new Promise<void>((resolve) => {
+              if (ctx.signal.aborted) resolve();
+              else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
             });
-            void Promise.race([s.finish(), giveUp]).then(() => {
-              clearTimeout(timer);
+            void Promise.race([s.finish(), pipelineStopped.then(() => s.flushDue())]).then(() => {
               if (s.unacknowledgedBatches > 0) ctx.logger.warn({ batches: s.unacknowledgedBatches }, 'stopped with undelivered stream entries; they stay pending for another consumer');
               s.abandon();
             });

@@ -73,6 +73,11 @@ export class StreamReader {
     await closeGracefully(this.cmd);
   }
 
+  /** Sends the acknowledgements already due, without waiting for undelivered events. */
+  flushDue(): Promise<void> {
+    return this.acker.flushDue();
+  }
+
   /** Close the command connection now; what is unacknowledged stays pending for a claim. */
   abandon(): void {
     this.cmd.disconnect();

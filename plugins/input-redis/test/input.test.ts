@@ -26,7 +26,11 @@ describe('redis input', () => {
     outputs.push(o);
     await o.receive(batch);
   };
-  const open = (body: string, ctx = jsonContext()) => createPlugin(input, `host => "127.0.0.1" port => ${server.port} ${body}`, ctx);
+  const contexts: ReturnType<typeof jsonContext>[] = [];
+  const open = (body: string, ctx = jsonContext()) => {
+    contexts.push(ctx);
+    return createPlugin(input, `host => "127.0.0.1" port => ${server.port} ${body}`, ctx);
+  };
   const pending = async (stream: string, group = 'pipeline') => Number(((await r.xpending(stream, group)) as [number])[0]);
 
   before(async () => {
@@ -34,6 +38,7 @@ describe('redis input', () => {
     r = new Redis({ port: server.port, host: '127.0.0.1' });
   });
   after(async () => {
+    for (const c of contexts) c.abort.abort(); // the pipeline stopped: inputs let go of what was never delivered
     for (const o of outputs) await o.close?.();
     r.disconnect();
     await server.stop();
