@@ -36,6 +36,8 @@ export class WorkerGuard {
   restarts = 0;
   /** Items queued in the current generation. */
   count = 0;
+  /** Items of the current generation known to be finished (DONE as last read). */
+  private knownDone = 0;
 
   private worker!: Worker;
   private readonly ctl: Int32Array;
@@ -53,7 +55,7 @@ export class WorkerGuard {
     private readonly entries: WorkerPattern[][],
     private readonly opts: GuardOptions,
   ) {
-    this.spin = opts.spin ?? 20_000;
+    this.spin = opts.spin ?? 3_000;
     this.timeCell = opts.scope === 'event' ? TIME.EVENT : TIME.PATTERN;
     this.stride = Math.max(1, ...entries.map((list) => list.length + list.reduce((n, p) => n + 2 * p.groups.length, 0)));
     this.ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
@@ -125,6 +127,7 @@ export class WorkerGuard {
   begin(items: number, chars: number): void {
     this.gen = (this.gen + 1) & GEN_MASK;
     this.count = 0;
+    this.knownDone = 0;
     this.textUsed = 0;
     const ctl = this.ctl;
     // REQ first: a worker finishing an old item then finds the new generation (with nothing to do yet)
@@ -190,15 +193,26 @@ export class WorkerGuard {
    * j * stride. False: it ran past the timeout (the worker was replaced).
    */
   wait(j: number): boolean {
+    // items below knownDone were seen finished: no need to touch the cache line the worker writes
+    if (j < this.knownDone) return this.timedOut[j] === 0;
     const ctl = this.ctl;
     const spin = this.spin;
-    for (let i = 0; i < spin; i++) if ((Atomics.load(ctl, CTL.DONE) & 0xffff) > j) return this.timedOut[j] === 0;
+    for (let i = 0; i < spin; i++) {
+      const done = Atomics.load(ctl, CTL.DONE) & 0xffff;
+      if (done > j) {
+        this.knownDone = done;
+        return this.timedOut[j] === 0;
+      }
+    }
     const g = this.gen;
     const timeoutMs = this.opts.timeoutMs;
     let idleSince = -1;
     for (;;) {
       const done = Atomics.load(ctl, CTL.DONE);
-      if ((done & 0xffff) > j) return this.timedOut[j] === 0;
+      if ((done & 0xffff) > j) {
+        this.knownDone = done & 0xffff;
+        return this.timedOut[j] === 0;
+      }
       const started = Atomics.load(ctl, CTL.STARTED);
       // an item is in progress: one of this generation (STARTED === DONE), or a leftover of an earlier one
       const busy = started !== -1 && (started >>> 16 !== g || started === done);
