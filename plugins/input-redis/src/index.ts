@@ -3,7 +3,7 @@ import { ConfigError, definePlugin, opt, type InputSink } from '@pipeline/core';
 import { readChannel } from './channel-reader.js';
 import { openConnection, type ConnectionSettings } from './connection.js';
 import { readList } from './list-reader.js';
-import { checkOwned, streamsToRead } from './partitions.js';
+import { checkOwned, expandOwned, streamsToRead } from './partitions.js';
 import { Stop } from './stop.js';
 import { StreamReader } from './stream-reader.js';
 
@@ -31,7 +31,7 @@ export default definePlugin({
     group: opt.string({ default: 'pipeline', description: 'Streams: consumer group, created (MKSTREAM, from the first entry) when absent.' }),
     consumer: opt.string({ description: 'Streams: consumer name; default `<hostname>-<pid>`. A fixed name lets a restarted indexer take back its own pending entries at once.' }),
     partitions: opt.number({ default: 1, description: 'Streams: partitions the output writes (`key:0` .. `key:N-1`); 1 reads `key` itself.' }),
-    owned_partitions: opt.array({ description: 'Streams: read only these partitions (numbers), so each host reaches one indexer.' }),
+    owned_partitions: opt.array({ description: 'Streams: read only these partitions (numbers, or texts such as "0-3" and "0,4,8"), so each host reaches one indexer.' }),
     block_ms: opt.number({ default: 1000, description: 'Streams: XREADGROUP BLOCK, ms (also how fast a stop is noticed).' }),
     claim_min_idle_ms: opt.number({ default: 60_000, description: 'Streams: take over entries another consumer has left unacknowledged this long (XAUTOCLAIM).' }),
   },
@@ -74,7 +74,7 @@ export default definePlugin({
               openConnection(conn, name),
               Array.from({ length: threads }, () => openConnection(conn, name)),
               {
-                streams: streamsToRead(o.key, o.partitions, o.owned_partitions?.map(Number)),
+                streams: streamsToRead(o.key, o.partitions, expandOwned(o.owned_partitions)),
                 group: o.group,
                 consumers: threads === 1 ? [base] : Array.from({ length: threads }, (_, i) => `${base}-${i}`),
                 batchCount: o.batch_count,

@@ -8,14 +8,36 @@ export function streamsToRead(key: string, partitions: number, owned: readonly n
   return list.map((p) => `${key}:${p}`);
 }
 
+/**
+ * The owned partitions as numbers. Each element is a number or a text of numbers and ranges,
+ * `"0-3"` or `"0,4,8"`, so one environment variable can carry the whole list
+ * (`owned_partitions => ["${INDEXER_PARTITIONS}"]`). Unreadable parts come back as NaN for checkOwned.
+ */
+export function expandOwned(owned: readonly unknown[] | undefined): number[] | undefined {
+  if (owned === undefined) return undefined;
+  const out: number[] = [];
+  for (const item of owned) {
+    if (typeof item === 'number') {
+      out.push(item);
+      continue;
+    }
+    for (const part of String(item).split(',')) {
+      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
+      if (m) for (let i = Number(m[1]); i <= Number(m[2]); i++) out.push(i);
+      else out.push(part.trim() === '' ? NaN : Number(part));
+    }
+  }
+  return out;
+}
+
 /** A reason the owned partitions are wrong, or undefined. */
 export function checkOwned(owned: readonly unknown[] | undefined, partitions: number): string | undefined {
   if (owned === undefined || owned.length === 0) return undefined;
   if (partitions <= 1) return 'owned_partitions needs partitions > 1';
   const seen = new Set<number>();
-  for (const p of owned) {
+  for (const p of expandOwned(owned)!) {
     const n = Number(p);
-    if (!Number.isInteger(n) || n < 0 || n >= partitions) return `owned_partitions: ${String(p)} is not a partition number from 0 to ${partitions - 1}`;
+    if (!Number.isInteger(n) || n < 0 || n >= partitions) return `owned_partitions: ${JSON.stringify(owned)} holds ${String(p)}, not a partition number from 0 to ${partitions - 1} (write numbers, "0-3" or "0,4,8")`;
     if (seen.has(n)) return `owned_partitions: ${n} is listed twice`;
     seen.add(n);
   }

@@ -54,3 +54,15 @@ describe('delivery hook', () => {
     assert.equal(settled.length, 1);
   });
 });
+
+describe('owned_partitions', () => {
+  it('takes numbers, ranges and comma lists, so one environment variable can carry them', async () => {
+    const { expandOwned, checkOwned } = await import('../src/partitions.js');
+    assert.deepEqual(expandOwned([0, '2-4', '7,9']), [0, 2, 3, 4, 7, 9]);
+    assert.deepEqual(expandOwned(['0-11']), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert.equal(checkOwned(['0-3'], 12), undefined);
+    assert.match(checkOwned(['0-12'], 12)!, /not a partition number from 0 to 11/);
+    assert.match(checkOwned(['a'], 12)!, /not a partition number/);
+    assert.match(checkOwned(['1', 1], 12)!, /listed twice/);
+  });
+});
