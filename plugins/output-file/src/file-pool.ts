@@ -152,7 +152,7 @@ export class FilePool {
         ftruncateSync(f.fd, 0);
         writeFully(f.fd, bytes, 0);
       } catch (err) {
-        f.unwritten = bytes;
+        f.unwritten = Buffer.from(bytes);
         f.unwrittenEvents = events;
         throw err;
       }
@@ -174,7 +174,7 @@ export class FilePool {
     const { bytes, events } = f.takeBytes(this.settings.gzip);
     const rest = writeFullyOrRest(f.fd, bytes);
     if (rest !== undefined) {
-      f.unwritten = rest.bytes;
+      f.unwritten = Buffer.from(rest.bytes); // a copy: `bytes` may be a view of the reused buffer
       f.unwrittenEvents = events;
       throw rest.err;
     }
@@ -196,6 +196,7 @@ export class FilePool {
       this.dropAll(f, err);
     }
     closeQuietly(f.fd);
+    f.release();
     this.files.delete(f.path);
     this.metrics.filesOpen.set(this.files.size);
   }
@@ -211,6 +212,7 @@ export class FilePool {
   /** Forgets `f` without flushing (its data was moved elsewhere). */
   forget(f: OpenFile): void {
     closeQuietly(f.fd);
+    f.release();
     this.files.delete(f.path);
     this.metrics.filesOpen.set(this.files.size);
   }

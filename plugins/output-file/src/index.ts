@@ -6,8 +6,6 @@ import { fileOutputOptions } from './options.js';
 import { PathConfinement } from './path-confinement.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 
-/** Buffered characters per file that trigger a write during `receive`, before the flush timer. */
-const WRITE_THRESHOLD = 64 * 1024;
 /** Delays before the retries of a write that failed inside `receive` (disk full, I/O error). */
 const RETRY_DELAYS_MS = [100, 500, 1000];
 /** Timer flushes in a row that may fail for one file before its buffered lines are dropped. */
@@ -69,10 +67,7 @@ export default definePlugin({
 
     /** A file whose path vanished while create_if_deleted is false: its lines go to the failure file. */
     const reroute = (f: OpenFile): void => {
-      const text = f.pending;
-      const n = f.pendingEvents;
-      f.pending = '';
-      f.pendingEvents = 0;
+      const { text, events: n } = f.takeText();
       if (f.unwritten !== undefined) pool.dropAll(f, new Error('file vanished after a partial write'));
       pool.forget(f);
       pathFailures.inc(n);
@@ -176,7 +171,7 @@ export default definePlugin({
           const f = fileFor(path, n);
           if (f === undefined) continue;
           f.add(text, n, overwrite, now);
-          if (o.flush_interval === 0 || f.pending.length >= WRITE_THRESHOLD) due.push(f);
+          if (o.flush_interval === 0 || f.full) due.push(f);
         }
         let failure: unknown;
         for (const f of due) {

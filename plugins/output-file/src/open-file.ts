@@ -1,15 +1,23 @@
 import { gzipSync } from 'node:zlib';
 
+/** Bytes of the per-file write buffer (off the JS heap: buffered lines cost the GC nothing). */
+export const BUFFER_BYTES = 64 * 1024;
+
 /**
  * One file the output holds open, with the lines buffered for it since the last flush. `dev`/`ino`
  * identify what the descriptor points at, so a rename by logrotate (`create`) is noticed by a
  * stat of the path; `copytruncate` needs nothing, since appends (O_APPEND) land at the new end.
+ *
+ * Lines are copied into a Buffer as each batch's group arrives, so the encoded strings die young
+ * (kept as strings across batches they were promoted to the old generation and the GC cost more
+ * than the writing). Text that does not fit waits in `spill`, in order, until the next flush.
  */
 export class OpenFile {
-  /** Encoded text not yet written (append), or the latest event's text (overwrite). */
-  pending = '';
+  private buf: Buffer | undefined;
+  private used = 0;
+  private spill: string[] = [];
   pendingEvents = 0;
-  /** Bytes of a flush that failed part-way (already encoded/compressed), written before `pending`. */
+  /** Bytes of a flush that failed part-way (already encoded/compressed), written before the rest. */
   unwritten: Buffer | undefined;
   unwrittenEvents = 0;
   /** Consecutive flushes that failed (timer flushes retry up to a limit, then drop). */
@@ -36,32 +44,60 @@ export class OpenFile {
     return this.pendingEvents > 0 || this.unwritten !== undefined;
   }
 
-  add(text: string, events: number, overwrite: boolean, now: number): void {
-    if (overwrite) {
-      this.pending = text;
-      this.pendingEvents = events;
-    } else {
-      this.pending += text;
-      this.pendingEvents += events;
-    }
-    this.lastUsed = now;
+  /** True when the buffer is nearly full (or overflowed): the caller writes it out now. */
+  get full(): boolean {
+    return this.spill.length > 0 || this.used >= BUFFER_BYTES - 4096;
   }
 
-  /** Moves the buffered text into bytes to write (one gzip member per flush when gzip is on). */
+  add(text: string, events: number, overwrite: boolean, now: number): void {
+    this.lastUsed = now;
+    if (overwrite) this.clearPending();
+    this.pendingEvents += events;
+    // text.length * 3 bounds its UTF-8 size, so the copy never truncates
+    if (this.spill.length === 0 && this.used + text.length * 3 <= BUFFER_BYTES) {
+      this.buf ??= Buffer.allocUnsafe(BUFFER_BYTES);
+      this.used += this.buf.write(text, this.used, 'utf8');
+    } else this.spill.push(text);
+  }
+
+  /**
+   * The buffered bytes to write (one gzip member per flush when gzip is on), and the buffer
+   * emptied. The result may be a view of the buffer: write it before the next `add`.
+   */
   takeBytes(gzip: boolean): { bytes: Buffer; events: number } {
-    let bytes = Buffer.from(this.pending, 'utf8');
+    let bytes = this.buf === undefined ? Buffer.alloc(0) : this.buf.subarray(0, this.used);
+    if (this.spill.length > 0) bytes = Buffer.concat([bytes, Buffer.from(this.spill.join(''), 'utf8')]);
     if (gzip && bytes.length > 0) bytes = gzipSync(bytes, { level: 6 });
     const events = this.pendingEvents;
-    this.pending = '';
+    this.used = 0;
+    this.spill = [];
     this.pendingEvents = 0;
     return { bytes, events };
+  }
+
+  /** The buffered text (to move it to another file), emptying the buffer. */
+  takeText(): { text: string; events: number } {
+    const text = (this.buf === undefined ? '' : this.buf.toString('utf8', 0, this.used)) + this.spill.join('');
+    const events = this.pendingEvents;
+    this.clearPending();
+    return { text, events };
+  }
+
+  private clearPending(): void {
+    this.used = 0;
+    this.spill = [];
+    this.pendingEvents = 0;
+  }
+
+  /** Frees the buffer of a closed file. */
+  release(): void {
+    this.buf = undefined;
   }
 
   /** Drops everything buffered; returns how many events were lost. */
   discard(): number {
     const n = this.pendingEvents + this.unwrittenEvents;
-    this.pending = '';
-    this.pendingEvents = 0;
+    this.clearPending();
     this.unwritten = undefined;
     this.unwrittenEvents = 0;
     return n;
