@@ -129,8 +129,17 @@ export class FilePool {
     const st = statSync(f.path, { throwIfNoEntry: false });
     if (st !== undefined && st.ino === f.ino && st.dev === f.dev) return true;
     if (st === undefined && !this.settings.createIfDeleted && !f.alwaysCreate) return false;
+    // open the new file before closing the old one: if that fails (permissions, disk), lines keep
+    // going to the renamed file and the next check tries again
+    let fresh: OpenFile;
+    try {
+      fresh = this.open(f.path, true);
+    } catch (err) {
+      this.metrics.writeErrors.inc();
+      this.onDrop(f.path, 0, err);
+      return true;
+    }
     closeQuietly(f.fd);
-    const fresh = this.open(f.path, true);
     f.fd = fresh.fd;
     f.dev = fresh.dev;
     f.ino = fresh.ino;

@@ -61,7 +61,10 @@ export default definePlugin({
       },
       clock,
       counters,
-      (file, events, err) => dropLog.log({ file, events, err }, 'file output: dropped buffered events that could not be written'),
+      (file, events, err) =>
+        events > 0
+          ? dropLog.log({ file, events, err }, 'file output: dropped buffered events that could not be written')
+          : errorLog.log({ file, err }, 'file output: cannot reopen a rotated file; still writing to the old one'),
     );
     const sleep = (ms: number) => new Promise<void>((resolve) => void clock.setTimeout(resolve, ms));
 
@@ -144,8 +147,7 @@ export default definePlugin({
     return {
       async receive(events: readonly Event[]) {
         // group the batch's lines per target file: one buffer append per file per batch
-        const texts = new Map<string, string>();
-        const counts = new Map<string, number>();
+        const groups = new Map<string, { text: string; n: number }>();
         for (let i = 0; i < events.length; i++) {
           const e = events[i]!;
           const rendered = confinement.render(e.fields);
@@ -155,22 +157,19 @@ export default definePlugin({
             pathLog.log({ path: rendered.replace(/\0/g, '\\0'), reason: target.failure, failureFile: target.file }, 'file output: event path is invalid; writing to the failure file');
           }
           const line = encoder.encode(e);
-          const before = texts.get(target.file);
-          if (before === undefined) {
-            texts.set(target.file, line);
-            counts.set(target.file, 1);
-          } else {
-            texts.set(target.file, overwrite ? line : before + line);
-            counts.set(target.file, counts.get(target.file)! + 1);
+          const g = groups.get(target.file);
+          if (g === undefined) groups.set(target.file, { text: line, n: 1 });
+          else {
+            g.text = overwrite ? line : g.text + line;
+            g.n++;
           }
         }
         const now = clock.now();
         const due: OpenFile[] = [];
-        for (const [path, text] of texts) {
-          const n = counts.get(path)!;
-          const f = fileFor(path, n);
+        for (const [path, g] of groups) {
+          const f = fileFor(path, g.n);
           if (f === undefined) continue;
-          f.add(text, n, overwrite, now);
+          f.add(g.text, g.n, overwrite, now);
           if (o.flush_interval === 0 || f.full) due.push(f);
         }
         let failure: unknown;
