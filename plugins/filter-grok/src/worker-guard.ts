@@ -55,7 +55,7 @@ export class WorkerGuard {
     private readonly entries: WorkerPattern[][],
     private readonly opts: GuardOptions,
   ) {
-    this.spin = opts.spin ?? 3_000;
+    this.spin = opts.spin ?? 20_000;
     this.timeCell = opts.scope === 'event' ? TIME.EVENT : TIME.PATTERN;
     this.stride = Math.max(1, ...entries.map((list) => list.length + list.reduce((n, p) => n + 2 * p.groups.length, 0)));
     this.ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
