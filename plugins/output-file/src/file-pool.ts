@@ -128,7 +128,20 @@ export class FilePool {
     f.lastIdentityCheck = now;
     const st = statSync(f.path, { throwIfNoEntry: false });
     if (st !== undefined && st.ino === f.ino && st.dev === f.dev) return true;
-    if (st === undefined && !this.settings.createIfDeleted && !f.alwaysCreate) return false;
+    if (st === undefined) {
+      // Renamed away (the open file still has a link): logrotate `create` is probably between its
+      // rename and its create. Creating the file now would race it (logrotate then moves our new
+      // file aside as `<name>-<date>.backup`), so lines keep going to the renamed file until the
+      // next check; only a path still missing then is created. A deleted file (no link left) is
+      // replaced at once, since lines written to it would be lost.
+      const renamed = fstatSync(f.fd).nlink > 0;
+      if (renamed && (f.missingSince === undefined || now - f.missingSince < this.settings.identityCheckMs)) {
+        f.missingSince ??= now;
+        return true;
+      }
+      if (!this.settings.createIfDeleted && !f.alwaysCreate) return false;
+    }
+    f.missingSince = undefined;
     // open the new file before closing the old one: if that fails (permissions, disk), lines keep
     // going to the renamed file and the next check tries again
     let fresh: OpenFile;

@@ -26,6 +26,8 @@ export class OpenFile {
   lastUsed: number;
   /** Clock time of the last check that the path still names this descriptor's file. */
   lastIdentityCheck: number;
+  /** When a check first found the path missing while the open file had been renamed (not deleted). */
+  missingSince: number | undefined;
 
   constructor(
     readonly path: string,

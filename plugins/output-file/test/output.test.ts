@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -120,6 +120,23 @@ describe('file output: files and directories', () => {
         assert.equal(metric(ctx, 'path_failures'), 2);
       }
     }
+  });
+
+  it('a file renamed away keeps receiving lines until the next check, then is created anew (no race with logrotate create)', async () => {
+    const wd = fresh();
+    const ctx = fileContext(wd, { line: 'format => "%{message}"' });
+    const out = await fileOut('path => "r/%{f}.log" flush_interval => 0', ctx);
+    await out.receive([ev({ f: 'a', message: '1' })]);
+    renameSync(join(wd, 'r/a.log'), join(wd, 'r/a.log.1'));
+    ctx.clock.advance(1000);
+    await out.receive([ev({ f: 'a', message: '2' })]); // path missing, file renamed: still the old file
+    assert.ok(!existsSync(join(wd, 'r/a.log')));
+    ctx.clock.advance(1000);
+    await out.receive([ev({ f: 'a', message: '3' })]); // still missing a check later: created
+    await out.close?.();
+    assert.deepEqual(lines(join(wd, 'r/a.log.1')), ['1', '2']);
+    assert.deepEqual(lines(join(wd, 'r/a.log')), ['3']);
+    assert.equal(metric(ctx, 'reopens'), 1);
   });
 
   it('keeps at most max_open_files open, closing the least recently used, and loses nothing', async () => {
