@@ -10,7 +10,7 @@ shared="${SHARED:-$root/../shared}"
 minutes=10 rate=5000
 while (($#)); do case "$1" in --minutes) minutes=$2; shift 2 ;; --rate) rate=$2; shift 2 ;; *) echo "unknown $1" >&2; exit 2 ;; esac; done
 work=$(mktemp -d); trap 'kill $pid $spid 2>/dev/null || true; rm -rf "$work"' EXIT
-lines=$((rate * 60 * minutes))
+lines=$((rate * 60))   # one minute of corpus, sent again and again
 port=$((20000 + RANDOM % 20000)) api=$((40000 + RANDOM % 10000))
 node "$shared/bench/corpus/gen.mjs" --lines "$lines" --seed 7 --out "$work/corpus.log" >/dev/null
 sed -e "s|@PORT@|$port|; s|@OUT@|$work/out|; s|@WORK@|$work|" "$root/scripts/bench/e2e/io.conf.template" > "$work/io.conf"
@@ -19,7 +19,9 @@ awk '/^filter \{/{on=1} /^output \{/{on=0} on' "$root/pipelines/default.conf" > 
 (cd "$root" && exec node core/bin/pipeline.js start -f "$work/conf.d" --path.data "$work/data" --api.http.port "$api" --log.level warn) > "$work/pipeline.log" 2>&1 &
 pid=$!
 until ss -Hltn "sport = :$port" | grep -q .; do sleep 0.1; done
-node "$shared/bench/load/send.mjs" --port "$port" --file "$work/corpus.log" --conns 2 --rate "$rate" --timeout $((minutes * 60 + 120)) > "$work/send.log" 2>&1 &
+(for ((m = 0; m < minutes; m++)); do
+  node "$shared/bench/load/send.mjs" --port "$port" --file "$work/corpus.log" --conns 2 --rate "$rate" --timeout 120 >> "$work/send.log" 2>&1
+done) &
 spid=$!
 echo "| minute | RSS MiB | heap used MiB | events out | queue |"
 echo "| --- | --- | --- | --- | --- |"
