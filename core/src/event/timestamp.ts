@@ -3,6 +3,9 @@
  * ISO-8601 in UTC with milliseconds, as Logstash writes it (`2026-11-27T23:32:28.123Z`).
  */
 export class Timestamp {
+  /** The ISO text, made once: JSON outputs and templates ask for it several times per event. */
+  private iso: string | undefined;
+
   constructor(readonly ms: number) {}
 
   static now(clockMs: number = Date.now()): Timestamp {
@@ -16,7 +19,7 @@ export class Timestamp {
   }
 
   toISOString(): string {
-    return new Date(this.ms).toISOString();
+    return (this.iso ??= new Date(this.ms).toISOString());
   }
 
   toJSON(): string {
