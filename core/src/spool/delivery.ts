@@ -73,7 +73,11 @@ export function deliveryCounters(metrics: Metrics): DeliveryCounters {
   };
 }
 
+/** Keys of summary messages, so a summary evicted in its turn is not counted as a dropped message. */
+const SUMMARY_KEY = '\u0000summary:';
+
 export class DeliveryLoop {
+  private summaries = 0;
   readonly counters: DeliveryCounters;
   private readonly o: DeliveryOptions;
   private readonly random: () => number;
@@ -131,11 +135,13 @@ export class DeliveryLoop {
   private evictAndSummarise(keep?: number): void {
     const evicted = this.o.spool.evict(keep);
     if (evicted.length === 0) return;
-    this.counters.dropped.inc(evicted.length);
+    let real = 0;
+    for (const it of evicted) if (!it.key?.startsWith(SUMMARY_KEY)) real++;
+    this.counters.dropped.inc(real);
     this.o.logger.warn({ evicted: evicted.length }, 'spool caps reached: oldest messages summarised instead of replayed');
     const summaries = this.o.summarise?.(evicted) ?? [];
     const now = this.o.clock.now();
-    for (let i = summaries.length - 1; i >= 0; i--) this.o.spool.addAtHead(summaries[i]!, now);
+    for (let i = summaries.length - 1; i >= 0; i--) this.o.spool.addAtHead(summaries[i]!, now, `${SUMMARY_KEY}${now}:${this.summaries++}`);
   }
 
   private async pump(): Promise<void> {

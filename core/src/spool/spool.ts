@@ -410,10 +410,10 @@ export class Spool {
   }
 
   /** Puts a message in front of every waiting one (a summary of evicted messages). */
-  addAtHead(payload: string, createdMs: number): void {
+  addAtHead(payload: string, createdMs: number, key: string | null = null): void {
     const first = this.head(1)[0];
     const seq = first ? first.seq - 1 : this.nextSeq++;
-    const item: SpoolItem = { seq, key: null, createdMs, attempts: 0, payload, inMemory: false };
+    const item: SpoolItem = { seq, key, createdMs, attempts: 0, payload, inMemory: false };
     if (!this.tryWrite([item])) {
       this.memory.unshift({ ...item, inMemory: true });
       this.totalBytes += Buffer.byteLength(payload);
