@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import nodemailer from 'nodemailer';
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
@@ -36,7 +37,7 @@ export function createSmtpTransport(o: SmtpOptions, resolvePath: (p: string) => 
     tls: {
       rejectUnauthorized: o.verifyTls,
       ...(o.caFiles?.length ? { ca: o.caFiles.map((f) => readFileSync(resolvePath(f))) } : {}),
-      servername: o.host,
+      ...(isIP(o.host) ? {} : { servername: o.host }),
     },
   };
   if (o.domain) options.name = o.domain;
