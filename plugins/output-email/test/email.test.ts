@@ -129,3 +129,171 @@ describe('email output against a real SMTP server (smtp-server, STARTTLS, AUTH)'
     }
   });
 });
+
+describe('email output: keeping mail rare (virtual clock)', () => {
+  let peer: SmtpPeer;
+  before(async () => {
+    peer = await SmtpPeer.start({ tls: certs.server, users: USERS });
+  });
+  after(() => peer.stop());
+
+  test('throttle: at most throttle_count mails per throttle_period per key; the rest are dropped and counted', async () => {
+    const ctx = makeContext({ dataDir: tmp() });
+    const out = await make(conf(peer, `subject => "%{[s]}" throttle_count => 2 throttle_period => 600`), ctx);
+    const base = peer.received.length;
+    const mk = (s: string, i: number) => ev({ s, n: i, alert: { attributes: { mail_body: `event ${i}` } } }, Date.UTC(2026, 0, 1) + i);
+    try {
+      await out.receive([mk('disk full', 1), mk('disk full', 2), mk('disk full', 3), mk('other', 4), mk('disk full', 5)]);
+      await out.whenIdle();
+      assert.deepEqual(peer.received.slice(base).map((r) => r.mail.text?.trim()), ['event 1', 'event 2', 'event 4']);
+      assert.equal(metric(ctx, 'throttled'), 2);
+      await advance(ctx, out, 599_000, 100_000);
+      await out.receive([mk('disk full', 6)]);
+      await out.whenIdle();
+      assert.equal(peer.received.length - base, 3, 'still within the period of the first mail');
+      assert.equal(metric(ctx, 'throttled'), 3);
+      await advance(ctx, out, 1_000);
+      await out.receive([mk('disk full', 7)]);
+      await out.whenIdle();
+      assert.equal(peer.received.at(-1)!.mail.text?.trim(), 'event 7', 'the first mail left the sliding window');
+      assert.equal(metric(ctx, 'delivered'), 4);
+    } finally {
+      await out.close();
+    }
+  });
+
+  test('digest: events within digest_window become one mail listing them, also across a restart; throttle holds digests back', async () => {
+    const dataDir = tmp();
+    const spool = join(dataDir, 'mail.sqlite');
+    const body = conf(peer, `subject => "ssh failures" body => "%{message}" digest_window => 300 throttle_count => 1 throttle_period => 3600 spool_path => "${spool}"`);
+    let ctx = makeContext({ dataDir });
+    let out = await make(body, ctx);
+    const base = peer.received.length;
+    const line = (i: number) => ev({ message: `Failed password for root from 10.0.0.${i}` }, Date.UTC(2026, 0, 1, 0, 0, i));
+    try {
+      await out.receive([line(1), line(2)]);
+      await advance(ctx, out, 100_000, 50_000);
+      assert.equal(peer.received.length, base, 'nothing before the window closes');
+      // the process restarts in the middle of the window: the collected events are on disk
+      await out.close();
+      ctx = makeContext({ dataDir });
+      ctx.clock.advance(100_000);
+      out = await make(body, ctx);
+      await out.receive([line(3)]);
+      await advance(ctx, out, 199_000, 50_000);
+      assert.equal(peer.received.length, base);
+      await advance(ctx, out, 2_000);
+      assert.equal(peer.received.length, base + 1);
+      const d = peer.received.at(-1)!;
+      assert.equal(d.mail.subject, '[3 events] ssh failures');
+      for (const i of [1, 2, 3]) assert.match(d.mail.text!, new RegExp(`Failed password for root from 10\\.0\\.0\\.${i}\\b`));
+      assert.equal(metric(ctx, 'digested'), 3);
+      // the throttle allows one mail an hour: the next window's digest waits, and later events join it
+      await out.receive([line(4)]);
+      await advance(ctx, out, 400_000, 100_000);
+      assert.equal(peer.received.length, base + 1);
+      assert.equal(metric(ctx, 'throttled'), 1);
+      await out.receive([line(5)]);
+      await advance(ctx, out, 3_300_000, 300_000);
+      assert.equal(peer.received.length, base + 2);
+      const d2 = peer.received.at(-1)!;
+      assert.equal(d2.mail.subject, '[2 events] ssh failures');
+      assert.match(d2.mail.text!, /10\.0\.0\.4\b[\s\S]*10\.0\.0\.5\b/);
+    } finally {
+      await out.close();
+    }
+  });
+});
+
+describe('email output: outages, restarts, refusals, redelivery', () => {
+  test('an SMTP outage (server stopped, then back on the same port) is survived: every mail delivered once, in order', async () => {
+    const peer = await SmtpPeer.start({ tls: certs.server, users: USERS });
+    const ctx = makeContext({ dataDir: tmp() });
+    const out = await make(conf(peer), ctx);
+    try {
+      await out.receive([alert('before', 'b0')]);
+      await out.whenIdle();
+      await peer.stop();
+      const events = [1, 2, 3].map((i) => alert(`during ${i}`, `d${i}`));
+      await out.receive(events);
+      await advance(ctx, out, 120_000, 5_000);
+      assert.equal(out.spool.depth, 3);
+      assert.ok(metric(ctx, 'retried') >= 3, `retried ${metric(ctx, 'retried')}`);
+      assert.ok(metric(ctx, 'spooled') >= 3);
+      await peer.listen(peer.port);
+      await advance(ctx, out, 60_000, 5_000);
+      // the pipeline hands the same events over again (e.g. after a crash upstream): no second mail
+      await out.receive(events);
+      await out.whenIdle();
+      assert.deepEqual(peer.received.map((r) => r.mail.subject), ['before', 'during 1', 'during 2', 'during 3']);
+      assert.equal(metric(ctx, 'delivered'), 4);
+      assert.equal(metric(ctx, 'duplicates'), 3);
+      assert.equal(out.spool.depth, 0);
+    } finally {
+      await out.close();
+      await peer.stop();
+    }
+  });
+
+  test('a restart of the output during the outage (close, new instance on the same spool) delivers each mail once', async () => {
+    const peer = await SmtpPeer.start({ tls: certs.server, users: USERS });
+    const port = peer.port;
+    await peer.stop();
+    const dataDir = tmp();
+    const body = conf(peer, `spool_path => "${join(dataDir, 'spool.sqlite')}"`);
+    let ctx = makeContext({ dataDir });
+    let out = await make(body, ctx);
+    const events = [1, 2, 3].map((i) => alert(`mail ${i}`, `m${i}`));
+    try {
+      await out.receive(events);
+      await advance(ctx, out, 30_000, 5_000);
+      assert.equal(out.spool.depth, 3);
+      await out.close();
+      ctx = makeContext({ dataDir });
+      out = await make(body, ctx);
+      // the restarted pipeline replays the same events: they are already waiting, not spooled twice
+      await out.receive(events);
+      assert.equal(out.spool.depth, 3);
+      await peer.listen(port);
+      await advance(ctx, out, 600_000, 10_000);
+      assert.deepEqual(peer.received.map((r) => r.mail.subject), ['mail 1', 'mail 2', 'mail 3']);
+      assert.equal(metric(ctx, 'delivered'), 3);
+      assert.equal(out.spool.depth, 0);
+    } finally {
+      await out.close();
+      await peer.stop();
+    }
+  });
+
+  test('5xx answers are dead-lettered at once (a refused recipient, a refused login); later mails still go', async () => {
+    const peer = await SmtpPeer.start({ tls: certs.server, users: USERS, refuse: { 'gone@example.org': 550, 'busy@example.org': 451 } });
+    const ctx = makeContext({ dataDir: tmp() });
+    const out = await make(conf(peer, `to => "%{[rcpt]}" retry_max_attempts => 3`), ctx);
+    const bad = await make(conf(peer, `password => "wrong"`), makeContext({ dataDir: tmp() }));
+    try {
+      await out.receive([alert('refused', 'x', { rcpt: 'gone@example.org' }), alert('accepted', 'y', { rcpt: 'root@example.org' })]);
+      await out.whenIdle();
+      assert.deepEqual(peer.received.map((r) => r.mail.subject), ['accepted']);
+      assert.equal(metric(ctx, 'failed'), 1);
+      assert.equal(metric(ctx, 'retried'), 0);
+      const dead = out.spool.deadLetters();
+      assert.equal(dead.length, 1);
+      assert.equal(dead[0]!.status, '550');
+      // a 4xx is retried, a bounded number of times, then dead-lettered too
+      await out.receive([alert('greylisted', 'z', { rcpt: 'busy@example.org' })]);
+      await advance(ctx, out, 60_000, 1_000);
+      assert.equal(metric(ctx, 'retried'), 2);
+      assert.equal(metric(ctx, 'failed'), 2);
+      assert.equal(out.spool.deadLetters()[1]!.status, '451');
+      await bad.receive([alert('never', 'n')]);
+      await bad.whenIdle();
+      assert.equal(bad.spool.deadLetters()[0]!.status, '535');
+      assert.equal(bad.spool.depth, 0);
+      assert.equal(peer.received.length, 1);
+    } finally {
+      await out.close();
+      await bad.close();
+      await peer.stop();
+    }
+  });
+});
