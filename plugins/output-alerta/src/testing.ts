@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -39,6 +40,8 @@ export interface AlertaDoubleOptions {
   /** ALLOWED_ENVIRONMENTS of the recorded server. */
   environments?: string[];
   port?: number;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 const SEVERITIES = ['security', 'critical', 'major', 'minor', 'warning', 'indeterminate', 'informational', 'normal', 'ok', 'cleared', 'debug', 'trace', 'unknown'];
@@ -76,13 +79,17 @@ export class AlertaDouble {
   private synthetic: { status: number; body: unknown; retryAfter?: string }[] = [];
   private listening = false;
   port = 0;
+  /** TCP connections accepted so far (keep-alive reuses one). */
+  connections = 0;
 
   private constructor(private readonly o: AlertaDoubleOptions) {
     this.scenarios = loadScenarios(o.scenariosPath);
     this.byName = new Map(this.scenarios.map((s) => [s.name, s]));
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = o.tls ? https.createServer({ key: o.tls.key, cert: o.tls.cert }, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 30_000;
-    this.server.on('connection', (s) => {
+    this.server.on('connection', (s: Socket) => {
+      this.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -95,7 +102,7 @@ export class AlertaDouble {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.o.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Starts listening (again, on the same port after `down`). */
