@@ -7,6 +7,7 @@ import { INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
 import { registryFor } from '../runtime/load.js';
 import { certsCommands } from './certs.js';
+import { dlqCommands } from './dlq.js';
 import { pluginCommands } from './plugin.js';
 import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
@@ -81,6 +82,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .command('sec', 'check SEC rule files, or migrate shell alerta calls to native actions', (y) =>
       secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
     )
+    .command('dlq', 'list or replay the dead letters of the alerta, heartbeat and email outputs', (y) => dlqCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .command('plugin', 'list, install or remove plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .demandCommand(1, 'name a command: start, plugin, certs or sec')
     .strict()

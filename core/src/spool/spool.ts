@@ -30,6 +30,12 @@ export interface SpoolOptions {
   maxPageCount?: number;
   /** Held in memory at most while the disk is full; beyond it new messages are refused (counted by the caller). */
   memoryLimit?: number;
+  /**
+   * Deliveries acknowledged in one transaction (default 64). The delivery loop commits whatever is
+   * pending as soon as it goes idle, so only a crash in the middle of a busy stream can resend up
+   * to this many delivered messages; their idempotency keys are in the same transaction.
+   */
+  ackBatch?: number;
 }
 
 export interface SpoolItem {
@@ -105,6 +111,10 @@ export class Spool {
   private dbCount: number;
   private full = false;
   private lastPrune = 0;
+  private readonly ackBatch: number;
+  /** Delivered messages whose removal is not committed yet: always the oldest ones, in order. */
+  private pendingAcks: SpoolItem[] = [];
+  private ackFloor = Number.NEGATIVE_INFINITY;
 
   private readonly stmt: {
     insert: Database.Statement;
@@ -117,6 +127,7 @@ export class Spool {
     pruneDelivered: Database.Statement;
     dead: Database.Statement;
     olderThan: Database.Statement;
+    oldestCreated: Database.Statement;
     oldest: Database.Statement;
     stage: Database.Statement;
     staged: Database.Statement;
@@ -135,6 +146,7 @@ export class Spool {
     this.maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
     this.dedupWindowMs = options.dedupWindowMs ?? 7 * 86_400_000;
     this.memoryLimit = options.memoryLimit ?? 10_000;
+    this.ackBatch = Math.max(1, options.ackBatch ?? 64);
     this.db = new Database(options.path);
     // WAL with synchronous=NORMAL survives a process crash; a power cut may lose the last commits.
     this.db.pragma('journal_mode = WAL');
@@ -144,6 +156,7 @@ export class Spool {
       CREATE TABLE IF NOT EXISTS items (seq INTEGER PRIMARY KEY, key TEXT, created_ms INTEGER NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL);
       CREATE UNIQUE INDEX IF NOT EXISTS items_key ON items(key) WHERE key IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS items_created ON items(created_ms);
       CREATE TABLE IF NOT EXISTS delivered (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS dead (id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, failed_ms INTEGER NOT NULL,
         status TEXT NOT NULL, message TEXT NOT NULL, payload TEXT NOT NULL);
@@ -153,7 +166,7 @@ export class Spool {
     `);
     this.stmt = {
       insert: this.db.prepare('INSERT INTO items (seq, key, created_ms, attempts, payload) VALUES (?, ?, ?, ?, ?)'),
-      head: this.db.prepare('SELECT seq, key, created_ms, attempts, payload FROM items ORDER BY seq LIMIT ?'),
+      head: this.db.prepare('SELECT seq, key, created_ms, attempts, payload FROM items WHERE seq > ? ORDER BY seq LIMIT ?'),
       remove: this.db.prepare('DELETE FROM items WHERE seq = ?'),
       attempts: this.db.prepare('UPDATE items SET attempts = ? WHERE seq = ?'),
       hasKey: this.db.prepare('SELECT 1 FROM items WHERE key = ? UNION ALL SELECT 1 FROM delivered WHERE key = ? LIMIT 1'),
@@ -162,6 +175,7 @@ export class Spool {
       pruneDelivered: this.db.prepare('DELETE FROM delivered WHERE at_ms < ?'),
       dead: this.db.prepare('INSERT INTO dead (created_ms, failed_ms, status, message, payload) VALUES (?, ?, ?, ?, ?)'),
       olderThan: this.db.prepare('SELECT seq, key, created_ms, attempts, payload FROM items WHERE created_ms < ? ORDER BY seq'),
+      oldestCreated: this.db.prepare('SELECT MIN(created_ms) AS m FROM items'),
       oldest: this.db.prepare('SELECT seq, key, created_ms, attempts, payload FROM items ORDER BY seq LIMIT 256'),
       stage: this.db.prepare('INSERT INTO staged (grp, created_ms, payload) VALUES (?, ?, ?)'),
       staged: this.db.prepare('SELECT id, grp, created_ms, payload FROM staged WHERE grp = ? ORDER BY id'),
@@ -183,7 +197,7 @@ export class Spool {
 
   /** Messages waiting (on disk and in memory). */
   get depth(): number {
-    return this.dbCount + this.memory.length;
+    return this.dbCount - this.pendingAcks.length + this.memory.length;
   }
 
   /** Payload bytes waiting. */
@@ -216,7 +230,7 @@ export class Spool {
       fresh.push({ seq: this.nextSeq++, key, createdMs: it.createdMs ?? now, attempts: 0, payload: it.payload, inMemory: false });
     }
     if (fresh.length === 0) return result;
-    if (this.memory.length === 0 && this.tryWrite(fresh)) {
+    if (this.memory.length === 0 && (this.tryWrite(fresh, true) || (this.pendingAcks.length > 0 && (this.sync(), this.tryWrite(fresh))))) {
       result.added = fresh.length;
     } else {
       for (const it of fresh) {
@@ -235,6 +249,7 @@ export class Spool {
 
   private hasKey(key: string): boolean {
     if (this.stmt.hasKey.get(key, key) !== undefined) return true;
+    if (this.pendingAcks.some((p) => p.key === key)) return true;
     return this.memory.some((m) => m.key === key);
   }
 
@@ -243,11 +258,12 @@ export class Spool {
   };
 
   /** Writes items in one transaction; on a full disk marks the spool full and returns false. */
-  private tryWrite(items: readonly SpoolItem[]): boolean {
+  private tryWrite(items: readonly SpoolItem[], quiet = false): boolean {
     try {
       this.db.transaction(this.writeMany)(items);
     } catch (err) {
       if (!isDiskFullError(err)) throw err;
+      if (quiet && this.pendingAcks.length > 0) return false; // the caller frees pages and tries again
       if (!this.full) this.logger?.error({ err: (err as Error).message }, 'spool: the disk is full; holding new messages in memory until it has room');
       this.full = true;
       return false;
@@ -266,6 +282,7 @@ export class Spool {
   /** Moves messages held in memory to the database, once it accepts writes again. */
   private flushMemory(): void {
     if (this.memory.length === 0) return;
+    this.sync(); // committed deletions free pages for what waits in memory
     const batch = this.memory.slice();
     if (this.tryWrite(batch)) {
       this.memory.length = 0;
@@ -279,22 +296,55 @@ export class Spool {
   /** The oldest `limit` messages, in order. */
   head(limit: number): SpoolItem[] {
     this.flushMemory();
-    const rows = this.stmt.head.all(limit) as Row[];
+    const rows = this.stmt.head.all(this.ackFloor, limit) as Row[];
     const out: SpoolItem[] = rows.map((r) => ({ seq: r.seq, key: r.key, createdMs: r.created_ms, attempts: r.attempts, payload: r.payload, inMemory: false }));
     for (let i = 0; out.length < limit && i < this.memory.length; i++) out.push(this.memory[i]!);
     return out;
   }
 
-  /** Removes a delivered message and remembers its key. */
+  /** Removes a delivered message (the oldest) and remembers its key; committed in batches, see `ackBatch`. */
   ack(item: SpoolItem): void {
-    this.removeItem(item, () => {
-      if (item.key !== null) this.stmt.markDelivered.run(item.key, this.clock.now());
-    });
+    if (item.inMemory) {
+      this.removeItem(item, () => {
+        if (item.key !== null) this.stmt.markDelivered.run(item.key, this.clock.now());
+      });
+      return;
+    }
+    this.pendingAcks.push(item);
+    this.ackFloor = Math.max(this.ackFloor, item.seq);
+    this.totalBytes -= Buffer.byteLength(item.payload);
+    if (this.pendingAcks.length >= this.ackBatch) this.sync();
+  }
+
+  private readonly commitAcks = (items: readonly SpoolItem[]) => {
+    const now = this.clock.now();
+    for (const it of items) {
+      this.stmt.remove.run(it.seq);
+      if (it.key !== null) this.stmt.markDelivered.run(it.key, now);
+    }
+  };
+
+  /** Commits pending acknowledgements. */
+  sync(): void {
+    if (this.pendingAcks.length === 0) return;
+    const batch = this.pendingAcks;
+    try {
+      this.db.transaction(this.commitAcks)(batch);
+    } catch (err) {
+      if (!isDiskFullError(err)) throw err;
+      // deleting alone frees space; the keys are lost, the messages are not resent
+      this.db.transaction(() => {
+        for (const it of batch) this.stmt.remove.run(it.seq);
+      })();
+    }
+    this.dbCount -= batch.length;
+    this.pendingAcks = [];
     this.pruneDelivered();
   }
 
   /** Moves a refused message to the dead-letter table. */
   deadLetter(item: SpoolItem, status: string, message: string): void {
+    this.sync();
     this.removeItem(item, () => {
       this.stmt.dead.run(item.createdMs, this.clock.now(), status, message, item.payload);
       if (item.key !== null) this.stmt.markDelivered.run(item.key, this.clock.now());
@@ -360,6 +410,7 @@ export class Spool {
 
   /** True when a message with this idempotency key was delivered within the dedup window. */
   wasDelivered(key: string): boolean {
+    if (this.pendingAcks.some((p) => p.key === key)) return true;
     return this.stmt.wasDelivered.get(key) !== undefined;
   }
 
@@ -390,9 +441,12 @@ export class Spool {
     };
     if (Number.isFinite(this.maxAgeMs)) {
       const cutoff = this.clock.now() - this.maxAgeMs;
-      take((this.stmt.olderThan.all(cutoff) as Row[]).map(toItem));
+      const oldest = (this.stmt.oldestCreated.get() as { m: number | null }).m;
+      if (oldest !== null && oldest < cutoff) this.sync();
+      if (oldest !== null && oldest < cutoff) take((this.stmt.olderThan.all(cutoff) as Row[]).map(toItem));
       take(this.memory.filter((m) => m.createdMs < cutoff));
     }
+    if (this.totalBytes > this.maxBytes) this.sync();
     while (this.totalBytes > this.maxBytes && this.depth > (keep === undefined ? 0 : 1)) {
       const batch = (this.stmt.oldest.all() as Row[]).map(toItem);
       const source = batch.length > 0 ? batch : this.memory.slice(0, 256);
@@ -411,6 +465,7 @@ export class Spool {
 
   /** Puts a message in front of every waiting one (a summary of evicted messages). */
   addAtHead(payload: string, createdMs: number, key: string | null = null): void {
+    this.sync();
     const first = this.head(1)[0];
     const seq = first ? first.seq - 1 : this.nextSeq++;
     const item: SpoolItem = { seq, key, createdMs, attempts: 0, payload, inMemory: false };
@@ -429,6 +484,25 @@ export class Spool {
       message: r.message,
       payload: r.payload,
     }));
+  }
+
+  /**
+   * Moves dead letters back to the end of the queue (all of them, or those with the given ids), to
+   * be delivered again: `pipeline dlq replay`. Returns how many were moved.
+   */
+  requeueDead(ids?: readonly number[]): number {
+    const rows = this.deadLetters().filter((d) => ids === undefined || ids.includes(d.id));
+    const drop = this.db.prepare('DELETE FROM dead WHERE id = ?');
+    let moved = 0;
+    this.db.transaction(() => {
+      for (const d of rows) {
+        const item: SpoolItem = { seq: this.nextSeq++, key: null, createdMs: d.createdMs, attempts: 0, payload: d.payload, inMemory: false };
+        if (!this.tryWrite([item])) break;
+        drop.run(d.id);
+        moved++;
+      }
+    })();
+    return moved;
   }
 
   // ---- staged rows: collected before they become one message (e-mail digests) ----
@@ -493,6 +567,7 @@ export class Spool {
   }
 
   close(): void {
+    if (this.db.open) this.sync();
     if (this.memory.length > 0) this.logger?.error({ lost: this.memory.length }, 'spool: closing with messages that could not be written to the full disk');
     if (this.db.open) this.db.close();
   }
