@@ -8,19 +8,12 @@ import { listCases, runCase, expected } from './harness.js';
 
 const cases = listCases();
 
-// Cases whose expected output depends on the order in which sec runs several expiries due in the
-// same timer pass. sec takes them in Perl hash order (fixed by PERL_HASH_SEED=0 when recorded, but
-// not something a port can reproduce); the engine runs them in creation order.
-const HASH_ORDER: Record<string, string> = {
-  '45-ssh-bruteforce-combined': 'two FAILS_ contexts expire in the same pass; their order in out.txt is Perl hash order',
-};
-
 test('differential cases are present', () => {
   assert.ok(cases.length >= 40, `expected at least 40 oracle cases, found ${cases.length}`);
 });
 
 for (const name of cases) {
-  test(`oracle ${name}`, HASH_ORDER[name] ? { todo: HASH_ORDER[name] } : {}, async () => {
+  test(`oracle ${name}`, async () => {
     const got = await runCase(name);
     const want = expected(name);
     assert.equal(got.out, want.out, `out.txt differs for ${name}`);
