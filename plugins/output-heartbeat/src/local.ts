@@ -148,12 +148,19 @@ export class LocalHeartbeatMonitor implements OutputInstance {
   /** Arms the timer for the earliest deadline of an origin that is not already alerting. */
   private arm(extraDue?: number): void {
     if (this.closed) return;
+    const now = this.ctx.clock.now();
     let due = extraDue ?? Number.POSITIVE_INFINITY;
-    for (const st of this.origins.values()) if (st.downSinceMs === undefined) due = Math.min(due, st.lastMs + st.timeoutS * 1000);
+    for (const st of this.origins.values()) {
+      if (st.downSinceMs !== undefined) continue;
+      const deadline = st.lastMs + st.timeoutS * 1000;
+      // an overdue origin whose alert could not be written waits for the retry, not for 0 ms
+      if (extraDue !== undefined && deadline <= now) continue;
+      due = Math.min(due, deadline);
+    }
     if (!Number.isFinite(due) || (this.timer && this.armedDue <= due)) return;
     this.timer?.cancel();
     this.armedDue = due;
-    const wait = Math.min(MAX_WAIT_MS, Math.max(0, due - this.ctx.clock.now()));
+    const wait = Math.min(MAX_WAIT_MS, Math.max(0, due - now));
     this.timer = this.ctx.clock.setTimeout(() => this.check(), wait);
   }
 
