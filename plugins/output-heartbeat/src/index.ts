@@ -18,7 +18,7 @@ export default definePlugin({
   name: 'heartbeat',
   description: "Sends Alerta heartbeats (POST /heartbeat), spooled on disk while Alerta is down; or, in local mode, raises an alert itself when an origin's heartbeats stop.",
   options: {
-    mode: opt.string({ default: 'alerta', values: ['alerta', 'local'], description: '`alerta` posts to Alerta; `local` checks the timeouts here and writes alerts to `alert_path`.' }),
+    mode: opt.string({ default: 'alerta', values: ['alerta', 'local'], description: '`alerta` posts to Alerta; `local` checks the timeouts here and writes alerts to `alert_path`' }),
     endpoint: opt.string({ description: 'Alerta API base URL, e.g. `http://127.0.0.1/api` (as `alerta --endpoint-url`); required in alerta mode.' }),
     api_key: opt.password({ description: 'API key, sent as `Authorization: Key ...`; an empty string sends none; never logged.' }),
     origin: opt.string({ description: 'Origin (sprintf); default: `[heartbeat][origin]`, else `pipeline/<hostname>` (as the CLI\'s `<prog>/<host>`).' }),
@@ -34,7 +34,7 @@ export default definePlugin({
     heartbeat_field: opt.string({ default: '[heartbeat]', description: 'Field holding the heartbeat written by the SEC `heartbeat` action.' }),
     severities: opt.strings({ default: HEARTBEAT_SEVERITIES, description: 'Severities a heartbeat may carry; others are refused before sending.' }),
     ssl_certificate_authorities: opt.strings({ aliases: ['cacert'], description: 'PEM CA files trusted for an https endpoint.' }),
-    ssl_verification_mode: opt.string({ default: 'full', values: ['full', 'none'], description: '`none` accepts any server certificate.' }),
+    ssl_verification_mode: opt.string({ default: 'full', values: ['full', 'none'], description: '`none` accepts any server certificate' }),
     request_timeout: opt.number({ default: 10, description: 'Seconds to wait for an answer.' }),
     spool_path: opt.path({ description: 'Spool database (also holds local-mode state); default `<path.data>/spool/heartbeat-<id>.sqlite`.' }),
     spool_max_bytes: opt.number({ default: 16 * 1024 * 1024, description: 'Spool size cap; beyond it the oldest heartbeats are collapsed to the newest per origin.' }),
