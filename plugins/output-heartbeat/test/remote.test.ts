@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { Event } from '@pipeline/core';
 import { createPlugin, makeContext, VirtualClock, type TestContext } from '@pipeline/core/testing';
@@ -11,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function serve(o: { authRequired?: boolean } = {}): Promise<[HeartbeatReplayServer, string]> {
+async function serve(o: ConstructorParameters<typeof HeartbeatReplayServer>[0] = {}): Promise<[HeartbeatReplayServer, string]> {
   const s = new HeartbeatReplayServer(o);
   const url = await s.start();
   cleanups.push(() => s.stop());
@@ -239,6 +242,32 @@ describe('heartbeat output, alerta mode', () => {
     assert.deepEqual(server.accepted.map((b) => b.origin), ['ok']);
     assert.deepEqual(out.spool.deadLetters().map((d) => [JSON.parse(d.payload).origin, d.status]), [['a', 'invalid'], ['b', 'invalid'], ['c', 'invalid'], ['d', 'invalid']]);
     assert.equal(metric(ctx, 'failed'), 4);
+  });
+
+  test('https with ssl_certificate_authorities: delivered when the CA is trusted, kept in the spool when it is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hb-tls-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // a self-signed certificate for 127.0.0.1 (Debian's openssl), which is its own CA
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+    const [server, url] = await serve({ tls });
+    assert.match(url, /^https:/);
+
+    const untrusting = ctxFor();
+    const out1 = await open(`endpoint => "${url}"`, untrusting);
+    out1.receive([secHeartbeat({ origin: 'tls-check' })]);
+    await run(out1, untrusting.clock, 10_000);
+    assert.equal(server.requests.length, 0);
+    assert.equal(out1.spool.depth, 1, 'an untrusted certificate is not a reason to drop the heartbeat');
+    assert.ok((metric(untrusting, 'retried') as number) >= 1);
+
+    const ctx = ctxFor();
+    const out = await open(`endpoint => "${url}" ssl_certificate_authorities => "${join(dir, 'cert.pem')}"`, ctx);
+    out.receive([secHeartbeat(recordedBody)]);
+    await out.whenIdle();
+    assert.deepEqual(server.accepted, [recordedBody]);
+    assert.equal(metric(ctx, 'delivered'), 1);
   });
 
   test('the config is checked at load', async () => {

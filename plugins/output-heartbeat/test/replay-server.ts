@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 interface Scenario {
@@ -53,7 +54,7 @@ export class HeartbeatReplayServer {
   private server: http.Server | undefined;
   port = 0;
 
-  constructor(private readonly o: { authRequired?: boolean } = {}) {}
+  constructor(private readonly o: { authRequired?: boolean; tls?: { key: string; cert: string } } = {}) {}
 
   /** Heartbeats Alerta accepted (2xx), in order. */
   get accepted(): Record<string, unknown>[] {
@@ -66,7 +67,7 @@ export class HeartbeatReplayServer {
   }
 
   async start(): Promise<string> {
-    const server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -76,14 +77,15 @@ export class HeartbeatReplayServer {
         res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
         res.end(text);
       });
-    });
+    };
+    const server = this.o.tls ? https.createServer(this.o.tls, handler) : http.createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.o.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** Goes away (connection refused from now on), dropping kept-alive connections too. */
