@@ -187,6 +187,8 @@ export class DeliveryLoop {
         this.updateGauges();
       }
     } finally {
+      // idle or waiting for a retry: make the acknowledgements durable now
+      this.o.spool.sync();
       this.sending = false;
       this.updateGauges();
       const waiters = this.idleWaiters;

@@ -73,6 +73,8 @@ export class AlertaDouble {
   readonly alerts: Record<string, unknown>[] = [];
   readonly heartbeats: Record<string, unknown>[] = [];
   private readonly server: http.Server;
+  /** Recorded POSTs (auth ones aside) with their canonical body, for exact-match replay. */
+  private readonly recordedPosts: { s: Scenario; key: string }[];
   private readonly sockets = new Set<Socket>();
   private readonly seen = new Map<string, number>();
   private readonly ids = new Map<string, { id: string; count: number }>();
@@ -85,6 +87,9 @@ export class AlertaDouble {
   private constructor(private readonly o: AlertaDoubleOptions) {
     this.scenarios = loadScenarios(o.scenariosPath);
     this.byName = new Map(this.scenarios.map((s) => [s.name, s]));
+    this.recordedPosts = this.scenarios
+      .filter((s) => s.request.method === 'POST' && !s.name.startsWith('auth-'))
+      .map((s) => ({ s, key: `${s.request.path} ${canonical(s.request.body)}` }));
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = o.tls ? https.createServer({ key: o.tls.key, cert: o.tls.cert }, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 30_000;
@@ -192,10 +197,10 @@ export class AlertaDouble {
     if (typeof body !== 'object' || body === null) return [400, { status: 'error', message: 'Failed to decode JSON object', code: 400, errors: null }, 'none'];
 
     // an exact recorded request replays its recorded answer
-    const key = `${kind} ${canonical(body)}`;
-    const nth = this.seen.get(key) ?? 0;
-    this.seen.set(key, nth + 1);
-    const matches = this.scenarios.filter((s) => s.request.method === 'POST' && s.request.path === path && !s.name.startsWith('auth-') && canonical(s.request.body) === canonical(body));
+    const key = `${path} ${canonical(body)}`;
+    const matches = this.recordedPosts.filter((r) => r.key === key).map((r) => r.s);
+    const nth = matches.length > 0 ? (this.seen.get(key) ?? 0) : 0;
+    if (matches.length > 0) this.seen.set(key, nth + 1);
     if (matches.length > 0) {
       const s = matches[Math.min(nth, matches.length - 1)]!;
       if (s.response.status < 300) (kind === 'alert' ? this.alerts : this.heartbeats).push(body as Record<string, unknown>);

@@ -90,6 +90,8 @@ describe('spool on a full disk', () => {
       got,
       Array.from({ length: 40 }, (_, i) => i),
     );
+    // the next message finds room on disk again
+    assert.equal(spool.add([{ payload: payload(40) }]).inMemory, 0);
     assert.equal(spool.diskFull, false);
     spool.close();
   });
