@@ -25,5 +25,5 @@ for i in 1 2 3 4 5; do
 done
 
 echo "## throughput and memory, 8 TCP senders"
-bash "$shared/bench/run-peers.sh" --lines "$lines" --reps "$reps" --conns 8 --only rsyslog-tcp \
+bash "$shared/bench/run-peers.sh" --lines "$lines" --reps "$reps" --conns 8 --only rsyslog-tcp,pipeline-homelab \
   --peer "pipeline-homelab|tcp|lf|rfc3164|$here/io.conf.template|$here/peer.sh \"\$CONF\" \"\$WORK\""
