@@ -3,3 +3,4 @@ export { Spool, isDiskFullError, type SpoolOptions, type SpoolItem, type NewItem
 export { DeliveryLoop, deliveryCounters, type DeliveryOutcome, type DeliveryOptions, type DeliveryCounters, type RetryPolicy } from './delivery.js';
 export { spoolPath } from './paths.js';
 export { HttpJsonClient, classifyHttp, classifyNetworkError, errorMessage, retryAfterMs, type HttpJsonClientOptions, type HttpResponse } from './http.js';
+export { AlertaPoster, makeApiKeyRedactor, type AlertaPosterOptions, type BuiltBody } from './alerta-poster.js';
