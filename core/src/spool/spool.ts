@@ -15,6 +15,9 @@ import type { Logger } from '../plugin/define.js';
  * condition is reported once through the logger and `diskFull`, and they are written to the
  * database as soon as it accepts writes again. Nothing throws into the pipeline.
  */
+/** Version of the spool's on-disk format. */
+export const SPOOL_FORMAT_VERSION = 1;
+
 export interface SpoolOptions {
   /** The database file; its directory is created if needed. */
   path: string;
@@ -164,6 +167,11 @@ export class Spool {
       CREATE INDEX IF NOT EXISTS staged_grp ON staged(grp, id);
       CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;
     `);
+    // The on-disk format carries a version (SQLite's user_version): a newer one is refused, an older
+    // one is upgraded here when the format changes.
+    const version = Number(this.db.pragma('user_version', { simple: true }));
+    if (version > SPOOL_FORMAT_VERSION) throw new Error(`${options.path}: spool format ${version} is newer than this Pipeline reads (${SPOOL_FORMAT_VERSION}); upgrade Pipeline`);
+    if (version < SPOOL_FORMAT_VERSION) this.db.pragma(`user_version = ${SPOOL_FORMAT_VERSION}`);
     this.stmt = {
       insert: this.db.prepare('INSERT INTO items (seq, key, created_ms, attempts, payload) VALUES (?, ?, ?, ?, ?)'),
       head: this.db.prepare('SELECT seq, key, created_ms, attempts, payload FROM items WHERE seq > ? ORDER BY seq LIMIT ?'),
