@@ -100,3 +100,22 @@ describe('pipeline start --config.test_and_exit', () => {
     }
   });
 });
+
+describe('pipeline --help', () => {
+  it('prints the commands and exits 0, for the program and for each command', () => {
+    const top = cli(['--help']);
+    assert.equal(top.status, 0, top.stderr);
+    for (const c of ['start', 'status', 'plugin', 'certs', 'sec', 'dlq']) assert.match(top.stdout, new RegExp(`pipeline ${c} `));
+    const start = cli(['start', '--help']);
+    assert.equal(start.status, 0, start.stderr);
+    assert.match(start.stdout, /--config\.test_and_exit/);
+    assert.match(start.stdout, /--pipeline\.batch\.size/);
+    assert.match(cli(['plugin', '--help']).stdout, /pipeline plugin generate/);
+  });
+
+  it('a command line without a command says which commands exist, exit 2', () => {
+    const r = cli([]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /name a command: start, status, plugin, certs, sec or dlq/);
+  });
+});

@@ -59,7 +59,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
   let code = 0;
   await yargs(args)
     .scriptName('pipeline')
-    .parserConfiguration({ 'dot-notation': false, 'strip-aliased': true })
+    .parserConfiguration({ 'dot-notation': false })
     .usage('$0 <command>\n\nA log pipeline that reads Logstash configs and SEC rules, in one Node.js process.')
     .command(
       'start',
@@ -83,8 +83,8 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
       secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
     )
     .command('dlq', 'list or replay the dead letters of the alerta, heartbeat and email outputs', (y) => dlqCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
-    .command('plugin', 'list, install or remove plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
-    .demandCommand(1, 'name a command: start, plugin, certs or sec')
+    .command('plugin', 'list, install, remove or generate plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
+    .demandCommand(1, 'name a command: start, status, plugin, certs, sec or dlq')
     .strict()
     .help()
     .alias('h', 'help')
