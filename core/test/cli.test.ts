@@ -119,3 +119,21 @@ describe('pipeline --help', () => {
     assert.match(r.stderr, /name a command: start, status, plugin, certs, sec or dlq/);
   });
 });
+
+describe('an input that cannot start', () => {
+  it('ends the run with exit 1 and says why (a port in use)', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const t = tempDir();
+    try {
+      const r = cli(['start', '--path.data', t.dir, '--api.enabled', 'false', '-e', `input { tcp { host => "127.0.0.1" port => ${port} } } output { null {} }`]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /input failed.*EADDRINUSE/);
+    } finally {
+      server.close();
+      t.cleanup();
+    }
+  });
+});

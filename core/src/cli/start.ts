@@ -129,6 +129,10 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
+  if (pipeline.failedInputs > 0 && signals === 0) {
+    logger.error({ inputs: pipeline.failedInputs }, 'stopped because inputs failed');
+    return 1;
+  }
   return 0;
 }
 

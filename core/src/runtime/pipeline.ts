@@ -86,6 +86,8 @@ export class Pipeline {
   private readonly eventsIn: Counter;
   private readonly eventsFiltered: Counter;
   private readonly eventsOut: Counter;
+  /** Inputs whose run() failed (a port in use...): the process then exits non-zero. */
+  failedInputs = 0;
   /** Instances by signature, so a reload can carry unchanged plugins over. */
   private instances = new Map<Instance, string>();
 
@@ -285,7 +287,10 @@ export class Pipeline {
       this.liveInputs.add(input);
       input.running = Promise.resolve()
         .then(() => input.instance.run(sink))
-        .catch((err: unknown) => this.logger.error({ err, plugin: input.plan.id }, 'input failed'))
+        .catch((err: unknown) => {
+          this.failedInputs++;
+          this.logger.error({ err: (err as Error)?.message ?? String(err), plugin: input.plan.id }, 'input failed');
+        })
         .finally(() => {
           this.liveInputs.delete(input);
           if (this.liveInputs.size === 0 && !this.pendingSwap) {
