@@ -13,6 +13,7 @@ export {
   type PluginDefinition,
   type PluginKind,
   type PluginContext,
+  type CheckEnv,
   type InputInstance,
   type InputSink,
   type FilterInstance,

@@ -68,7 +68,7 @@ export async function createPlugin<K extends PluginKind, S extends Schema>(
   ctx: PluginContext = makeContext(),
 ): Promise<InstanceOf[K]> {
   const opts = typeof options === 'string' ? optionsFromConfig(def, options) : options;
-  def.check?.(opts as never);
+  def.check?.(opts as never, { resolvePath: (p: string) => ctx.resolvePath(p) });
   return def.create(opts as never, ctx);
 }
 

@@ -52,3 +52,33 @@ describe('reload keeps correlation state', () => {
     }
   });
 });
+
+describe('reload picks up changed rule files', () => {
+  it('a changed .sec file recreates the correlation stage; a broken one is refused', async () => {
+    const t = tempDir();
+    try {
+      const rules = join(t.dir, 'r.sec');
+      writeFileSync(rules, RULES);
+      const conf = join(t.dir, 'p.conf');
+      writeFileSync(conf, config(rules, 'A'));
+      const p = startPipeline(['-f', conf, '-r', '--config.reload.interval', '0.2', '--path.data', join(t.dir, 'data'), '--api.enabled', 'false'], { stdout: 'pipe' });
+      let out = '';
+      p.child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      await waitFor(() => p.stderr().includes('pipeline started'), 'start');
+      writeFileSync(rules, RULES.replace('thresh=3', 'thresh=1').replaceAll('three failures', 'one failure'));
+      await waitFor(() => logRecords(p.stderr()).some((r) => r.msg === 'reloaded'), 'the reload');
+      p.child.stdin!.write('fail eve\n');
+      await waitFor(() => out.includes('A one failure for eve'), 'the new rule', 20_000).catch((e: Error) => {
+        throw new Error(`${e.message}\nstdout: ${out}\nstderr: ${p.stderr()}`);
+      });
+      writeFileSync(rules, 'type=Nonsense\n');
+      await waitFor(() => logRecords(p.stderr()).some((r) => String(r.msg).startsWith('configuration refused') && String(r.msg).includes('r.sec')), 'the refusal naming the rule file');
+      p.child.stdin!.write('fail mallory\n');
+      await waitFor(() => out.includes('A one failure for mallory'), 'the running rules still work');
+      p.child.stdin!.end();
+      assert.equal(await p.exited, 0, p.stderr());
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -131,9 +131,18 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
    * files): a reload recreates the plugin then, and keeps it (with its state) otherwise.
    */
   fingerprint?(options: Resolved<S>, resolvePath: (p: string) => string): string;
-  /** Checks a resolved options object beyond the schema (throw a ConfigError or Error to refuse). */
-  check?(options: Resolved<S>): void;
+  /**
+   * Checks a resolved options object beyond the schema, at `--config.test_and_exit` as at start
+   * (throw a ConfigError or Error to refuse): files the options name can be read here.
+   */
+  check?(options: Resolved<S>, env: CheckEnv): void;
   create(options: Resolved<S>, ctx: PluginContext): InstanceOf[K] | Promise<InstanceOf[K]>;
+}
+
+/** What a plugin's `check` may use. */
+export interface CheckEnv {
+  /** Resolves a path named in a config, as the plugin's context will at run time. */
+  resolvePath(p: string): string;
 }
 
 export const PLUGIN_BRAND = Symbol.for('pipeline.plugin.definition');

@@ -88,7 +88,7 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
         const options: Record<string, unknown> = {};
         const commonOptions: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(all)) (k in def.options ? options : commonOptions)[k] = v;
-        def.check?.(options as never);
+        def.check?.(options as never, { resolvePath });
         const n = (counters.get(`${kind}:${node.name}`) ?? 0) + 1;
         counters.set(`${kind}:${node.name}`, n);
         const id = (commonOptions.id as string | undefined) ?? `${kind}-${node.name}-${n}`;
@@ -102,7 +102,7 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
         const fingerprint = def.fingerprint?.(options as never, resolvePath);
         plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, fingerprint });
       } catch (e) {
-        if (e instanceof ConfigError) errors.push(e);
+        if (e instanceof ConfigError) errors.push(e.loc ? e : new ConfigError(e.reason, node.loc, e.hint));
         else errors.push(new ConfigError(`${node.name}: ${(e as Error).message}`, node.loc));
       }
     }

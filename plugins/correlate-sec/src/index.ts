@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 /**
  * correlate { sec { rules => ["pipelines/rules/*.sec"] } } — SEC 2.9 rule files run inside the
  * pipeline. Matches each event's `message` (or its JSON line), on the pipeline clock or on event
@@ -43,12 +45,19 @@ export default definePlugin({
   description: 'SEC-compatible event correlation (Simple Event Correlator 2.9 rule files).',
   options,
   flushIntervalMs: 1000,
+  // Rule files are read at the config check too, so `-t` reports their mistakes with file and line.
+  check(o, env) {
+    loadChecked(o.rules.map((p) => env.resolvePath(p)), o.allow_shell, o.rules);
+  },
+  // The rule files' contents: a reload recreates the engine only when they (or its options) change.
+  fingerprint(o, resolvePath) {
+    const h = createHash('sha256');
+    for (const f of loadRuleFiles(o.rules.map((p) => resolvePath(p)), { allowShell: true }).files) h.update(f.file).update('\0').update(readFileSync(f.file)).update('\0');
+    return h.digest('hex');
+  },
   create(o, ctx): SecInstance {
-    const patterns = o.rules.map((p) => ctx.resolvePath(p));
-    const loaded = loadRuleFiles(patterns, { allowShell: o.allow_shell });
+    const loaded = loadChecked(o.rules.map((p) => ctx.resolvePath(p)), o.allow_shell, o.rules);
     for (const w of loaded.warnings) ctx.logger.warn(formatRuleError(w));
-    if (loaded.errors.length) throw new ConfigError(`sec: ${loaded.errors.length} error(s) in rule files:\n${loaded.errors.map(formatRuleError).join('\n')}`);
-    if (!loaded.files.length) throw new ConfigError(`sec: no rule files found for ${o.rules.join(', ')}`);
 
     const eventTime = o.time_source === 'event';
     let evNow = -1;
@@ -146,3 +155,10 @@ export default definePlugin({
     };
   },
 });
+
+function loadChecked(patterns: string[], allowShell: boolean, configured: string[]) {
+  const loaded = loadRuleFiles(patterns, { allowShell });
+  if (loaded.errors.length) throw new ConfigError(`sec: ${loaded.errors.length} error(s) in rule files:\n${loaded.errors.map(formatRuleError).join('\n')}`);
+  if (!loaded.files.length) throw new ConfigError(`sec: no rule files found for ${configured.join(', ')}`, undefined, 'rules => [...] takes paths or globs, relative to the working directory or the installation');
+  return loaded;
+}
