@@ -137,3 +137,20 @@ describe('an input that cannot start', () => {
     }
   });
 });
+
+describe('config check reaches into the files plugins read', () => {
+  it('reports an unknown grok pattern and a broken SEC rule file with -t', () => {
+    const t = tempDir();
+    try {
+      const rules = join(t.dir, 'bad.sec');
+      writeFileSync(rules, 'type=Single\nptype=RegExp\npattern=x\ndesc=d\naction=shellcmd rm -rf /\n');
+      const r = cli(['start', '-t', '--path.data', t.dir, '-e', `input { stdin {} } filter { grok { match => { "message" => "%{NOPE:x}" } } } correlate { sec { rules => ["${rules}"] } } output { null {} }`]);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /grok: pattern %\{NOPE\} not defined/);
+      assert.match(r.stderr, /bad\.sec:5: action 'shellcmd' runs a shell command/);
+      assert.match(r.stderr, /2 errors in the configuration/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

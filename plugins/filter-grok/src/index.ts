@@ -2,7 +2,7 @@
  * grok: parses unstructured text into fields with named regular expressions, as Logstash's grok
  * filter does with its legacy pattern library (ecs_compatibility => disabled).
  */
-import { definePlugin, fieldRef, opt, ConfigError, type Event, type FieldRef, type Fields } from '@pipeline/core';
+import { definePlugin, fieldRef, opt, ConfigError, type Event, type FieldRef, type Fields, type Resolved } from '@pipeline/core';
 import { applyCaptureOffsets, applyCaptures, captureGroups, compileGrok, type CompiledGrok } from './compile.js';
 import { buildLibrary } from './library.js';
 import { WorkerGuard } from './worker-guard.js';
@@ -51,21 +51,14 @@ export default definePlugin({
   name: 'grok',
   description: "Parses text into fields with named regular expressions (Logstash grok, legacy pattern set)",
   options,
-  check(o) {
+  check(o, env) {
     if (o.ecs_compatibility !== 'disabled') throw new ConfigError(`grok: ecs_compatibility => ${o.ecs_compatibility} is not supported; only the legacy pattern set (disabled) is provided`);
     if (o.timeout_millis < 0) throw new ConfigError('grok: timeout_millis must be >= 0');
+    // compiling every pattern here makes -t report unknown %{NAME}s and untranslatable constructs
+    compileEntries(o, env.resolvePath);
   },
   create(o, ctx) {
-    const library = buildLibrary(
-      o.patterns_dir.map((d) => ctx.resolvePath(d)),
-      o.patterns_files_glob,
-      o.pattern_definitions as Record<string, unknown>,
-    );
-    const compileOpts = { namedCapturesOnly: o.named_captures_only, target: o.target, overwrite: new Set(o.overwrite) };
-    const entries: MatchEntry[] = Object.entries(o.match).map(([field, pats]) => {
-      const list = (Array.isArray(pats) ? pats : [pats]).map(String);
-      return { field, ref: fieldRef(field), groks: list.map((p) => compileGrok(p, library, compileOpts)) };
-    });
+    const entries = compileEntries(o, (p) => ctx.resolvePath(p));
     const breakOnMatch = o.break_on_match;
     const keepEmpty = o.keep_empty_captures;
     const tagOnFailure = o.tag_on_failure;
@@ -252,3 +245,17 @@ export default definePlugin({
     };
   },
 });
+
+/** The match option compiled against the library (built-in, patterns_dir, pattern_definitions). */
+function compileEntries(o: Resolved<typeof options>, resolvePath: (p: string) => string): MatchEntry[] {
+  const library = buildLibrary(
+    o.patterns_dir.map((d) => resolvePath(d)),
+    o.patterns_files_glob,
+    o.pattern_definitions as Record<string, unknown>,
+  );
+  const compileOpts = { namedCapturesOnly: o.named_captures_only, target: o.target, overwrite: new Set(o.overwrite) };
+  return Object.entries(o.match).map(([field, pats]) => {
+    const list = (Array.isArray(pats) ? pats : [pats]).map(String);
+    return { field, ref: fieldRef(field), groks: list.map((p) => compileGrok(p, library, compileOpts)) };
+  });
+}
