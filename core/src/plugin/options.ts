@@ -1,5 +1,6 @@
 import type { Loc, Value } from '../config/ast.js';
 import { ConfigError, closeMatches } from '../config/errors.js';
+import { parseFieldPath } from '../event/field-ref.js';
 
 /**
  * Option schemas. A plugin declares its options once with these builders; the schema validates a
@@ -65,6 +66,20 @@ export const opt = {
   password: make<string>('password'),
   codec: make<CodecRef>('codec'),
   any: make<unknown>('any'),
+  /** A field reference (`message`, `[a][b]`), checked at load so a malformed one is a config error. */
+  field: <O extends Common<string>>(o?: O): OptionSpec<string> & O =>
+    ({
+      ...(o ?? {}),
+      type: 'string',
+      validate: (v: string) => {
+        try {
+          parseFieldPath(v);
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return o?.validate?.(v);
+      },
+    }) as OptionSpec<string> & O,
 };
 
 function describe(v: Value): string {

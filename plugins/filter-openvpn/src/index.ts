@@ -1,12 +1,12 @@
-import { ConfigError, FieldRefError, definePlugin, fieldRef, opt, parseFieldPath, type FieldRef } from '@pipeline/core';
+import { definePlugin, fieldRef, opt, parseFieldPath, type FieldRef } from '@pipeline/core';
 import { recognise, type OpenVpnEvent } from './events.js';
 import { parsePrefixes } from './prefix.js';
 
 export { recognise, type EventKind, type OpenVpnEvent } from './events.js';
 
 const options = {
-  source: opt.string({ default: 'message', description: 'field holding the OpenVPN log line' }),
-  target: opt.string({ default: 'openvpn', description: 'field the parsed parts go under' }),
+  source: opt.field({ default: 'message', description: 'field holding the OpenVPN log line' }),
+  target: opt.field({ default: 'openvpn', description: 'field the parsed parts go under' }),
   tag_on_failure: opt.strings({ default: [], description: 'tags added when the line is not one of the recognised OpenVPN messages' }),
 };
 
@@ -18,15 +18,6 @@ export default definePlugin({
   name: 'openvpn',
   description: 'Parses OpenVPN server log lines (connect, auth failure, TLS error, disconnect, assigned address) into fields; tags them openvpn.',
   options,
-  check(o) {
-    try {
-      parseFieldPath(o.source);
-      parseFieldPath(o.target);
-    } catch (e) {
-      if (e instanceof FieldRefError) throw new ConfigError(`openvpn: ${e.message}`);
-      throw e;
-    }
-  },
   create(o) {
     const source = fieldRef(o.source);
     const prefix = parseFieldPath(o.target).map((k) => `[${k}]`).join('');

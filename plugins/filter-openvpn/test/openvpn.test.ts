@@ -143,6 +143,6 @@ describe('openvpn: options', () => {
   });
 
   it('refuses a malformed target', async () => {
-    await assert.rejects(createPlugin(openvpn, 'target => "[x"'), /openvpn: malformed field reference/);
+    await assert.rejects(createPlugin(openvpn, 'target => "[x"'), /openvpn: option 'target': malformed field reference/);
   });
 });

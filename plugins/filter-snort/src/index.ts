@@ -1,12 +1,12 @@
-import { ConfigError, FieldRefError, definePlugin, fieldRef, opt, parseFieldPath } from '@pipeline/core';
+import { definePlugin, fieldRef, opt } from '@pipeline/core';
 import { compileWriter, type Layout } from './fields.js';
 import { parseAlert } from './parse.js';
 
 export { parseAlert, type SnortAlert } from './parse.js';
 
 const options = {
-  source: opt.string({ default: 'message', description: 'field holding the alert line' }),
-  target: opt.string({ default: 'snort', description: 'field the parsed parts go under (nested layout)' }),
+  source: opt.field({ default: 'message', description: 'field holding the alert line' }),
+  target: opt.field({ default: 'snort', description: 'field the parsed parts go under (nested layout)' }),
   layout: opt.string({
     default: 'nested',
     values: ['nested', 'reference'],
@@ -20,15 +20,6 @@ export default definePlugin({
   name: 'snort',
   description: 'Parses Snort and Suricata fast-alert lines (with or without a syslog header) into fields; tags them snort.',
   options,
-  check(o) {
-    try {
-      parseFieldPath(o.source);
-      parseFieldPath(o.target);
-    } catch (e) {
-      if (e instanceof FieldRefError) throw new ConfigError(`snort: ${e.message}`);
-      throw e;
-    }
-  },
   create(o) {
     const source = fieldRef(o.source);
     const write = compileWriter(o.layout as Layout, o.target);

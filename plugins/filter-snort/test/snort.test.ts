@@ -170,6 +170,6 @@ describe('snort: options', () => {
 
   it('refuses an unknown layout and a malformed field reference', async () => {
     await assert.rejects(createPlugin(snort, 'layout => "ecs"'), /must be one of 'nested', 'reference'/);
-    await assert.rejects(createPlugin(snort, 'target => "[a"'), /snort: malformed field reference/);
+    await assert.rejects(createPlugin(snort, 'target => "[a"'), /snort: option 'target': malformed field reference/);
   });
 });
