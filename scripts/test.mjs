@@ -6,6 +6,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 execFileSync('npx', ['tsc', '-b'], { stdio: 'inherit' });
+// plugin READMEs carry options tables generated from the schemas: they must not drift
+execFileSync(process.execPath, ['scripts/plugin-docs.mjs', '--check'], { stdio: 'inherit' });
 
 const roots = ['core', ...readdirSync('plugins').map((d) => join('plugins', d)), 'test'];
 const files = [];
