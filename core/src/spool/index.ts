@@ -4,3 +4,4 @@ export { DeliveryLoop, deliveryCounters, type DeliveryOutcome, type DeliveryOpti
 export { spoolPath } from './paths.js';
 export { HttpJsonClient, classifyHttp, classifyNetworkError, errorMessage, retryAfterMs, type HttpJsonClientOptions, type HttpResponse } from './http.js';
 export { AlertaPoster, makeApiKeyRedactor, type AlertaPosterOptions, type BuiltBody } from './alerta-poster.js';
+export { deliverySettings, type DeliveryOptionValues, type DeliverySettings } from './settings.js';

@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, opt } from '@pipeline/core';
+import { ConfigError, definePlugin, opt, deliverySettings } from '@pipeline/core';
 import { isTemplateStatic } from './alert-body.js';
 import { AlertaOutput } from './output.js';
 import { ALERTA_SEVERITIES } from './severities.js';
@@ -82,12 +82,7 @@ export default definePlugin({
         caFiles: o.ssl_certificate_authorities,
         verifyTls: o.ssl_verification_mode === 'full',
         requestTimeoutMs: o.request_timeout * 1000,
-        spoolPath: o.spool_path,
-        spoolMaxBytes: o.spool_max_bytes,
-        spoolMaxAgeMs: o.spool_max_age * 1000,
-        retryInitialMs: o.retry_initial_interval * 1000,
-        retryMaxMs: o.retry_max_interval * 1000,
-        retryMaxAttempts: o.retry_max_attempts,
+        ...deliverySettings(o),
       },
       ctx,
     );

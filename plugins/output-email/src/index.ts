@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, opt } from '@pipeline/core';
+import { ConfigError, definePlugin, opt, deliverySettings } from '@pipeline/core';
 import { EmailOutput } from './output.js';
 
 export { EmailOutput } from './output.js';
@@ -87,12 +87,7 @@ export default definePlugin({
         digestMaxEvents: o.digest_max_events,
         volatileFields: o.volatile_fields,
         dedupWindowMs: o.dedup_window * 1000,
-        spoolPath: o.spool_path,
-        spoolMaxBytes: o.spool_max_bytes,
-        spoolMaxAgeMs: o.spool_max_age * 1000,
-        retryInitialMs: o.retry_initial_interval * 1000,
-        retryMaxMs: o.retry_max_interval * 1000,
-        retryMaxAttempts: o.retry_max_attempts,
+        ...deliverySettings(o),
       },
       ctx,
     );

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, definePlugin, opt } from '@pipeline/core';
+import { ConfigError, definePlugin, opt, deliverySettings } from '@pipeline/core';
 import { compileHeartbeatBuilder, isTemplateStatic, NORMAL_SEVERITIES } from './heartbeat-body.js';
 import { LocalHeartbeatMonitor } from './local.js';
 import { RemoteHeartbeatOutput } from './remote.js';
@@ -95,12 +95,7 @@ export default definePlugin({
         caFiles: o.ssl_certificate_authorities,
         verifyTls: o.ssl_verification_mode === 'full',
         requestTimeoutMs: o.request_timeout * 1000,
-        spoolPath: o.spool_path,
-        spoolMaxBytes: o.spool_max_bytes,
-        spoolMaxAgeMs: o.spool_max_age * 1000,
-        retryInitialMs: o.retry_initial_interval * 1000,
-        retryMaxMs: o.retry_max_interval * 1000,
-        retryMaxAttempts: o.retry_max_attempts,
+        ...deliverySettings(o),
       },
       build,
       ctx,
