@@ -31,7 +31,20 @@ const noCodec: CodecFactory = {
   },
 };
 
-export function makeContext(over: Partial<Omit<TestContext, 'abort'>> = {}): TestContext {
+export interface ContextOverrides extends Partial<Omit<TestContext, 'abort'>> {
+  /** A real codec for the context (its `create` gets this very context, clock included). */
+  codecDef?: PluginDefinition<'codec'>;
+  codecOptions?: Record<string, unknown>;
+}
+
+export function makeContext(over: ContextOverrides = {}): TestContext {
+  const { codecDef, codecOptions, ...rest } = over;
+  const ctx = makeBareContext(rest);
+  if (codecDef) (ctx as { codec: CodecFactory }).codec = { name: codecDef.name, create: () => codecDef.create((codecOptions ?? {}) as never, ctx) as ReturnType<CodecFactory['create']> };
+  return ctx;
+}
+
+function makeBareContext(over: Partial<Omit<TestContext, 'abort'>>): TestContext {
   const abort = new AbortController();
   const dataDir = over.dataDir ?? mkdtempSync(join(tmpdir(), 'pipeline-test-'));
   const workingDir = over.workingDir ?? process.cwd();

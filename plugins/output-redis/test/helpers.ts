@@ -1,13 +1,9 @@
 import jsonCodec from '@pipeline/codec-json';
-import type { CodecFactory, CodecInstance } from '@pipeline/core';
 import { makeContext, type TestContext } from '@pipeline/core/testing';
 
 /** A test context whose codec is the real json codec, the redis plugins' default. */
 export function jsonContext(over: Parameters<typeof makeContext>[0] = {}): TestContext {
-  const holder: { ctx?: TestContext } = {};
-  const codec: CodecFactory = { name: 'json', create: () => jsonCodec.create({ charset: 'UTF-8' }, holder.ctx!) as CodecInstance };
-  holder.ctx = makeContext({ codec, ...over });
-  return holder.ctx;
+  return makeContext({ codecDef: jsonCodec, codecOptions: { charset: 'UTF-8' }, ...over });
 }
 
 /** Waits for a condition that real I/O will make true (never for a time window). */
