@@ -1,4 +1,5 @@
-import { compileTemplate } from '../event/sprintf.js';
+import { fieldRef, type FieldRef, type Fields } from '../event/field-ref.js';
+import { compileTemplate, type Template } from '../event/sprintf.js';
 import type { Event } from '../event/event.js';
 import { opt, type Schema } from '../plugin/options.js';
 import type { PluginKind } from '../plugin/define.js';
@@ -43,12 +44,21 @@ export const COMMON_OPTIONS: Record<PluginKind, Schema> = {
   codec: {},
 };
 
-/** Adds `value` under `key` as Logstash's add_field does: a second value turns the field into an array. */
-function addField(event: Event, key: string, value: string): void {
-  const cur = event.get(key);
-  if (cur === undefined || cur === null) event.set(key, value);
+/** Adds `value` under the field `ref` as Logstash's add_field does: a second value turns it into an array. */
+function addField(fields: Fields, ref: FieldRef, value: string): void {
+  const cur = ref.get(fields);
+  if (cur === undefined || cur === null) ref.set(fields, value);
   else if (Array.isArray(cur)) cur.push(value);
-  else event.set(key, [cur, value]);
+  else ref.set(fields, [cur, value]);
+}
+
+/** A field name that is a template: resolved once at load when it holds no `%{...}`. */
+function fieldOf(name: Template): (fields: Fields) => FieldRef {
+  if (!name.dynamic) {
+    const ref = fieldRef(name.source);
+    return () => ref;
+  }
+  return (f) => fieldRef(name.render(f));
 }
 
 /** Compiles the decorations for add_field/tags and friends into one closure, or undefined. */
@@ -62,17 +72,17 @@ export function compileDecorator(common: Record<string, unknown>, kind: PluginKi
       });
   }
   const fields = Object.entries((common.add_field as Record<string, unknown>) ?? {}).flatMap(([k, v]) =>
-    (Array.isArray(v) ? v : [v]).map((x) => [compileTemplate(k), compileTemplate(String(x))] as const),
+    (Array.isArray(v) ? v : [v]).map((x) => [fieldOf(compileTemplate(k)), compileTemplate(String(x))] as const),
   );
-  if (fields.length) steps.push((e) => fields.forEach(([k, v]) => addField(e, k.render(e.fields), v.render(e.fields))));
+  if (fields.length) steps.push((e) => fields.forEach(([k, v]) => addField(e.fields, k(e.fields), v.render(e.fields))));
   if (kind === 'input') {
     const tags = (common.tags as string[] | undefined) ?? [];
     if (tags.length) steps.push((e) => tags.forEach((t) => e.tag(t)));
   } else {
-    const removeField = ((common.remove_field as string[] | undefined) ?? []).map((f) => compileTemplate(f));
+    const removeField = ((common.remove_field as string[] | undefined) ?? []).map((f) => fieldOf(compileTemplate(f)));
     const addTag = ((common.add_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
     const removeTag = ((common.remove_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
-    if (removeField.length) steps.push((e) => removeField.forEach((f) => e.remove(f.render(e.fields))));
+    if (removeField.length) steps.push((e) => removeField.forEach((f) => f(e.fields).remove(e.fields)));
     if (addTag.length) steps.push((e) => addTag.forEach((t) => e.tag(t.render(e.fields))));
     if (removeTag.length) steps.push((e) => removeTag.forEach((t) => e.untag(t.render(e.fields))));
   }
