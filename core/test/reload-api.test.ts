@@ -117,3 +117,28 @@ describe('monitoring API', () => {
     }
   });
 });
+
+describe('SIGHUP', () => {
+  it('reloads a changed config at once, without -r', async () => {
+    const t = tempDir();
+    try {
+      const conf = join(t.dir, 'p.conf');
+      const write = (fmt: string) => writeFileSync(conf, `input { stdin { id => "in" } } output { stdout { codec => line { format => "${fmt} %{message}" } } }`);
+      write('A');
+      const p = run(['-f', conf, '--path.data', t.dir, '--api.enabled', 'false']);
+      await waitFor(() => p.err.includes('pipeline started'), 'start');
+      p.child.stdin.write('one\n');
+      await waitFor(() => p.out.includes('A one'), 'first event');
+      write('B');
+      p.child.kill('SIGHUP');
+      await waitFor(() => logs(p.err).some((l) => l.msg === 'reloaded' && l.why === 'SIGHUP'), 'the reload on SIGHUP');
+      p.child.stdin.write('two\n');
+      await waitFor(() => p.out.includes('B two'), 'the new format');
+      p.child.stdin.end();
+      const [code] = (await once(p.child, 'exit')) as [number];
+      assert.equal(code, 0, p.err);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
