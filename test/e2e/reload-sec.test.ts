@@ -82,3 +82,31 @@ describe('reload picks up changed rule files', () => {
     }
   });
 });
+
+describe('SIGUSR1', () => {
+  it('writes a dump of the live SEC operations under path.data/dumps', async () => {
+    const { existsSync, readFileSync } = await import('node:fs');
+    const t = tempDir();
+    try {
+      const rules = join(t.dir, 'r.sec');
+      writeFileSync(rules, RULES);
+      const conf = join(t.dir, 'p.conf');
+      writeFileSync(conf, config(rules, 'A'));
+      const data = join(t.dir, 'data');
+      const p = startPipeline(['-f', conf, '--path.data', data, '--api.enabled', 'false'], { stdout: 'pipe' });
+      let out = '';
+      p.child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      await waitFor(() => p.stderr().includes('pipeline started'), 'start');
+      p.child.stdin!.write('fail carol\n');
+      await waitFor(() => out.includes('E fail carol'), 'the event through');
+      p.child.kill('SIGUSR1');
+      const dump = join(data, 'dumps', 'rules.dump');
+      await waitFor(() => existsSync(dump), 'the dump file');
+      assert.match(readFileSync(dump, 'utf8'), /three failures for carol/);
+      p.child.stdin!.end();
+      assert.equal(await p.exited, 0, p.stderr());
+    } finally {
+      t.cleanup();
+    }
+  });
+});
