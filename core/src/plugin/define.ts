@@ -73,6 +73,12 @@ export interface InputSink {
   readonly writable: boolean;
   /** Resolves when the queue has room again. */
   whenWritable(): Promise<void>;
+  /**
+   * Resolves once every event pushed so far is held by the queue (persisted queue: committed to
+   * disk). For inputs that acknowledge their sender on receipt rather than on delivery (RELP).
+   * Absent in sinks that store on push (test sinks).
+   */
+  whenStored?(): Promise<void>;
 }
 
 export interface InputInstance {

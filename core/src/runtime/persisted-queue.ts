@@ -37,6 +37,8 @@ export class PersistedQueue extends BatchingQueue {
   private readonly commitPending: () => void;
   private pending: { data: string; bytes: number }[] = [];
   private commitScheduled = false;
+  /** Callers of whenStored(), released by the next commit that leaves nothing pending. */
+  private storedWaiters: (() => void)[] = [];
   /** Highest id handed to a worker: the next take reads after it. */
   private cursor = 0;
   private storedBytes = 0;
@@ -102,6 +104,18 @@ export class PersistedQueue extends BatchingQueue {
   private commit(): void {
     this.commitScheduled = false;
     if (this.pending.length > 0 && this.db.open) this.commitPending();
+    // only after a commit that succeeded: a failed one throws above and keeps its waiters
+    if (this.storedWaiters.length > 0 && this.pending.length === 0) {
+      const ws = this.storedWaiters;
+      this.storedWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Resolves once what was pushed so far is committed (the commit runs within a tick). */
+  override whenStored(): Promise<void> {
+    if (this.pending.length === 0) return super.whenStored();
+    return new Promise((resolve) => this.storedWaiters.push(resolve));
   }
 
   protected canRelease(): boolean {

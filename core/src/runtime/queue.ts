@@ -7,6 +7,7 @@ import type { Event } from '../event/event.js';
  * on every event). `push` never refuses an event: an input may finish the chunk it is decoding.
  */
 const DELIVERED = Symbol('pipeline.onDelivered');
+const STORED: Promise<void> = Promise.resolve();
 type WithCallback = Event & { [DELIVERED]?: () => void };
 
 /** Attaches an input's delivery callback to an event (not serialised, not cloned). */
@@ -37,6 +38,12 @@ export interface EventQueue {
   close(): void;
   /** Wakes a waiting `take` early (periodic flushes), returning whatever is there, possibly []. */
   wake(): void;
+  /**
+   * Resolves once every event pushed so far is held by the queue: at once for the memory queue,
+   * after the transaction holding them has committed for the persisted queue (so they survive
+   * kill -9). Inputs that acknowledge to their sender on receipt (RELP) wait for this.
+   */
+  whenStored(): Promise<void>;
   readonly size: number;
   readonly capacity: number;
 }
@@ -72,6 +79,11 @@ export abstract class BatchingQueue implements EventQueue {
       this.takeWaiter = undefined;
       w();
     }
+  }
+
+  /** A pushed event is stored as soon as `store` returns, unless a subclass commits later. */
+  whenStored(): Promise<void> {
+    return STORED;
   }
 
   whenWritable(): Promise<void> {
