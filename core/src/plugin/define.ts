@@ -73,12 +73,6 @@ export interface InputSink {
   readonly writable: boolean;
   /** Resolves when the queue has room again. */
   whenWritable(): Promise<void>;
-  /**
-   * Resolves once every event pushed so far is held by the queue (persisted queue: committed to
-   * disk). For inputs that acknowledge their sender on receipt rather than on delivery (RELP).
-   * Absent in sinks that store on push (test sinks).
-   */
-  whenStored?(): Promise<void>;
 }
 
 export interface InputInstance {
@@ -109,9 +103,22 @@ export interface FilterInstance {
   close?(): void | Promise<void>;
 }
 
+/**
+ * What `receive` may return for a batch it has taken but not yet made safe (lines still in the
+ * output's own buffer): the pipeline goes on with the next batch at once, but acknowledges this one
+ * (the persisted queue deletes it, inputs' delivery callbacks run) only when `written` resolves.
+ * A rejection leaves the batch unacknowledged: the persisted queue delivers it again after a restart.
+ */
+export interface PendingWrite {
+  readonly written: Promise<void>;
+}
+
 export interface OutputInstance {
-  /** Receives a batch, in order. The pipeline waits for the promise before reusing the batch. */
-  receive(events: readonly Event[]): void | Promise<void>;
+  /**
+   * Receives a batch, in order. The pipeline waits for the promise before reusing the batch and
+   * acknowledges the batch once it resolves, or, if it resolves to a `PendingWrite`, once that is written.
+   */
+  receive(events: readonly Event[]): void | PendingWrite | Promise<void | PendingWrite>;
   close?(): void | Promise<void>;
 }
 

@@ -79,6 +79,8 @@ export class Pipeline {
   private started = false;
   private worker?: Promise<void>;
   private inFlight = new Set<Promise<void>>();
+  /** Batches delivered whose acknowledgement waits for an output's buffered write. */
+  private acking = new Set<Promise<void>>();
   private liveInputs = new Set<RunningInput>();
   private pendingSwap?: { stages: Stages; done: () => void };
   private finished: Promise<void>;
@@ -363,14 +365,16 @@ export class Pipeline {
     const route = this.stages.route;
     for (let i = 0; i < events.length; i++) route(events[i]!, per);
     const waits: Promise<void>[] = [];
+    const pending: Promise<void>[] = [];
     for (const o of outputs) {
       const share = per[o.index]!;
       if (share.length === 0) continue;
       o.tail = o.tail.then(async () => {
         const t0 = performance.now();
         try {
-          await o.instance.receive(share);
+          const r = await o.instance.receive(share);
           o.received.inc(share.length);
+          if (r != null && typeof r === 'object' && 'written' in r) pending.push(r.written);
         } catch (err) {
           this.logger.error({ err, plugin: o.plan.id }, 'output failed on a batch');
         }
@@ -379,7 +383,26 @@ export class Pipeline {
       waits.push(o.tail);
     }
     this.eventsOut.inc(events.length);
-    return Promise.all(waits).then(() => this.queue.ack(batch));
+    const received = Promise.all(waits).then(() => undefined);
+    // An output that buffers hands back a PendingWrite: the next batch goes on at once (the
+    // worker waits only for `received`), this one is acknowledged once its lines are written.
+    const acked = received.then(() =>
+      pending.length === 0
+        ? this.queue.ack(batch)
+        : Promise.all(pending).then(
+            () => this.queue.ack(batch),
+            (err: unknown) => this.logger.warn({ err, events: batch.length }, 'batch not acknowledged: an output could not write it'),
+          ),
+    );
+    this.acking.add(acked);
+    void acked.then(
+      () => this.acking.delete(acked),
+      (err: unknown) => {
+        this.acking.delete(acked);
+        this.logger.error({ err }, 'acknowledging a batch failed');
+      },
+    );
+    return received;
   }
 
   /**
@@ -473,6 +496,7 @@ export class Pipeline {
       await o.tail;
       await closeInstance(o.instance).catch((err) => this.logger.error({ err }, 'output failed to close'));
     }
+    await Promise.all(this.acking); // closed outputs have written (or given up on) their buffers
     if (this.queue instanceof PersistedQueue) this.queue.dispose();
     this.logger.info({ in: this.eventsIn.value, out: this.eventsOut.value }, 'pipeline stopped');
   }
@@ -546,8 +570,5 @@ class QueueSink implements InputSink {
   }
   whenWritable(): Promise<void> {
     return this.queue.whenWritable();
-  }
-  whenStored(): Promise<void> {
-    return this.queue.whenStored();
   }
 }
