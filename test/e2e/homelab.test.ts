@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { AlertaDouble } from '@pipeline/output-alerta/testing';
 import { startRelay, type Relay } from './rsyslog.js';
-import { BIN, REPO, startPipeline, tempDir, waitFor, type Running } from './util.js';
+import { BIN, freePort, REPO, startPipeline, tempDir, waitFor, type Running } from './util.js';
 
 /**
  * Issue 7's end-to-end test: pipelines/homelab.conf as shipped, fed a scripted day of logs by two
@@ -17,16 +16,6 @@ import { BIN, REPO, startPipeline, tempDir, waitFor, type Running } from './util
  * exact alerts and heartbeats at an Alerta double replaying Alerta's recorded answers, and the
  * throttled e-mails at a real SMTP server.
  */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 // the day before today, in syslog's "Mmm dd" (the date filter gives it this year)
 const day = new Date(Date.now() - 86_400_000);
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][day.getMonth()];

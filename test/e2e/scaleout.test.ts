@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedis, type RedisServer } from '@pipeline/output-redis/testing';
-import { REPO, startPipeline, tempDir, waitFor, type Running } from './util.js';
+import { freePort, REPO, startPipeline, tempDir, waitFor, type Running } from './util.js';
 
 /**
  * Issue 9's system test: a real redis-server, two shippers, three indexers owning two partitions
@@ -16,16 +15,6 @@ import { REPO, startPipeline, tempDir, waitFor, type Running } from './util.js';
  */
 const HOSTS = ['web1', 'web2', 'db1', 'nas', 'mail', 'gw'];
 const PARTITIONS = 6;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The workload of one phase: per host, lines the reference rules fire on, and noise. */
 function workload(phase: number): Map<string, string[]> {

@@ -1,4 +1,4 @@
-import { fieldRef, type FieldRef, type Fields } from './field-ref.js';
+import { fieldRef, setField, type FieldRef, type Fields } from './field-ref.js';
 import { Timestamp } from './timestamp.js';
 
 /**
@@ -90,7 +90,7 @@ export class Event {
   toJSON(): Fields {
     if (this.fields['@metadata'] === undefined) return this.fields;
     const out: Fields = {};
-    for (const k in this.fields) if (k !== '@metadata') out[k] = this.fields[k];
+    for (const k in this.fields) if (k !== '@metadata') setField(out, k, this.fields[k]);
     return out;
   }
 
@@ -108,7 +108,7 @@ export function deepCopy(v: unknown): unknown {
   if (v instanceof Timestamp) return v;
   if (typeof v === 'object' && v !== null) {
     const out: Fields = {};
-    for (const k in v as Fields) out[k] = deepCopy((v as Fields)[k]);
+    for (const k of Object.keys(v)) setField(out, k, deepCopy((v as Fields)[k]));
     return out;
   }
   return v;

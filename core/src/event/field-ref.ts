@@ -36,8 +36,31 @@ export function parseFieldPath(text: string): string[] {
   return path;
 }
 
+/**
+ * Keys are data. A key taken from a log line (kv, json, syslog structured data...) may be
+ * `__proto__`, `constructor` or `hasOwnProperty`; on a plain object these name inherited
+ * properties, and `o.__proto__ = x` replaces the prototype. Every read and write of a field goes
+ * through the two helpers below, which see only own properties and create `__proto__` as an
+ * ordinary property, so no key can reach Object.prototype or change an event's prototype.
+ */
+const INHERITED: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** The own value of `key`, never an inherited one. */
+export function getField(o: Fields, key: string): unknown {
+  return INHERITED.has(key) && !Object.hasOwn(o, key) ? undefined : o[key];
+}
+
+/** Sets `key` as an own, enumerable data property (for `__proto__` too). */
+export function setField(o: Fields, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  else o[key] = value;
+}
+
+/** A container a reference can walk into: a plain object or an array, not a Timestamp or Buffer. */
 function isObject(v: unknown): v is Fields {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 const cache = new Map<string, FieldRef>();
@@ -55,72 +78,95 @@ export function fieldRef(text: string): FieldRef {
 function compileFieldRef(path: string[], text: string): FieldRef {
   if (path.length === 1) {
     const k = path[0]!;
+    // Most names are not Object.prototype's: their accessors need no own-property check.
+    if (!INHERITED.has(k)) {
+      return {
+        text,
+        path,
+        get: (f) => f[k],
+        set: (f, v) => {
+          f[k] = v;
+        },
+        remove: (f) => {
+          const v = f[k];
+          delete f[k];
+          return v;
+        },
+        has: (f) => f[k] !== undefined,
+      };
+    }
     return {
       text,
       path,
-      get: (f) => f[k],
-      set: (f, v) => {
-        f[k] = v;
-      },
+      get: (f) => getField(f, k),
+      set: (f, v) => setField(f, k, v),
       remove: (f) => {
-        const v = f[k];
-        delete f[k];
+        const v = getField(f, k);
+        if (Object.hasOwn(f, k)) delete f[k];
         return v;
       },
-      has: (f) => f[k] !== undefined,
+      has: (f) => getField(f, k) !== undefined,
     };
   }
   const last = path[path.length - 1]!;
   const parents = path.slice(0, -1);
-  const walk = (f: Fields): Fields | undefined => {
+  /** The value under `key` in a container (an array takes numeric keys), own properties only. */
+  const child = (cur: Fields | unknown[], key: string): unknown =>
+    Array.isArray(cur) ? cur[arrayIndex(cur, key)] : getField(cur, key);
+  const walk = (f: Fields): Fields | unknown[] | undefined => {
     let cur: unknown = f;
     for (const key of parents) {
-      if (Array.isArray(cur)) cur = cur[arrayIndex(cur, key)];
-      else if (isObject(cur)) cur = cur[key];
+      if (Array.isArray(cur) || isObject(cur)) cur = child(cur, key);
       else return undefined;
     }
-    return isObject(cur) || Array.isArray(cur) ? (cur as Fields) : undefined;
+    return isObject(cur) || Array.isArray(cur) ? cur : undefined;
   };
-  const lastKey = (parent: Fields): string | number => (Array.isArray(parent) ? arrayIndex(parent, last) : last);
   return {
     text,
     path,
     get: (f) => {
       const p = walk(f);
-      return p === undefined ? undefined : p[lastKey(p) as string];
+      return p === undefined ? undefined : child(p, last);
     },
     set: (f, v) => {
-      let cur: Fields = f;
+      let cur: Fields | unknown[] = f;
       for (const key of parents) {
-        let next = cur[key];
+        let next = child(cur, key);
         if (!isObject(next) && !Array.isArray(next)) {
           next = {};
-          cur[key] = next;
+          if (Array.isArray(cur)) {
+            const i = arrayIndex(cur, key);
+            if (i < 0) return; // no such element to create under: Logstash leaves the event as it is
+            cur[i] = next;
+          } else setField(cur, key, next);
         }
-        cur = next as Fields;
+        cur = next as Fields | unknown[];
       }
-      cur[lastKey(cur) as string] = v;
+      if (Array.isArray(cur)) {
+        const i = arrayIndex(cur, last);
+        if (i >= 0) cur[i] = v;
+      } else setField(cur, last, v);
     },
     remove: (f) => {
       const p = walk(f);
       if (p === undefined) return undefined;
-      const k = lastKey(p);
-      const v = p[k as string];
+      const v = child(p, last);
       if (Array.isArray(p)) {
-        if (typeof k === 'number' && k >= 0 && k < p.length) p.splice(k, 1);
-      } else delete p[k as string];
+        const i = arrayIndex(p, last);
+        if (i >= 0 && i < p.length) p.splice(i, 1);
+      } else if (Object.hasOwn(p, last)) delete p[last];
       return v;
     },
     has: (f) => {
       const p = walk(f);
-      return p !== undefined && p[lastKey(p) as string] !== undefined;
+      return p !== undefined && child(p, last) !== undefined;
     },
   };
 }
 
 /** Logstash accepts numeric keys into arrays, negative ones counting from the end. */
 function arrayIndex(arr: unknown[], key: string): number {
+  if (!/^-?\d+$/.test(key)) return -1;
   const n = Number(key);
-  if (!Number.isInteger(n)) return -1;
   return n < 0 ? arr.length + n : n;
 }

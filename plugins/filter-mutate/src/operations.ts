@@ -3,7 +3,7 @@
  * sprintf templates and gsub regexes are built here once; the functions only walk fixed paths.
  * An operation throws on an error Logstash treats as fatal to the mutate (tag_on_failure).
  */
-import { compileTemplate, deepCopy, fieldRef, type Event, type FieldRef, type Template } from '@pipeline/core';
+import { compileTemplate, deepCopy, fieldRef, setField, type Event, type FieldRef, type Template } from '@pipeline/core';
 import { converter, type Conversion } from './convert.js';
 import { compileRubyReplacement, rubyGsub, type Replacer } from './ruby-replacement.js';
 import { translateRubyRegex } from './ruby-regex.js';
@@ -183,7 +183,11 @@ export function merge(map: Record<string, unknown>, warn: (msg: string) => void)
           warn(`merge: cannot merge an array and a hash ('${dest.text}' and '${addedRef.text}')`);
           continue;
         }
-        if (isPlainObject(d)) dest.set(e.fields, Object.assign(d, a as Record<string, unknown>));
+        if (isPlainObject(d)) {
+          // not Object.assign: a `__proto__` key from the data would replace d's prototype
+          for (const k of Object.keys(a as Record<string, unknown>)) setField(d, k, (a as Record<string, unknown>)[k]);
+          dest.set(e.fields, d);
+        }
         else dest.set(e.fields, [...toArray(d), ...toArray(a)]);
       }
     }

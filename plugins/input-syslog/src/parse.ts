@@ -1,3 +1,4 @@
+import { getField, setField } from '@pipeline/core';
 import type { WallToEpoch } from './zone.js';
 
 /**
@@ -87,7 +88,9 @@ function parseSD(text: string, i: number): { data: Record<string, Record<string,
     while (j < text.length && text[j] !== ' ' && text[j] !== ']') j++;
     const id = text.slice(i, j);
     if (!id) return undefined;
-    const params: Record<string, string> = (data[id] ??= {});
+    // ids and param names are data: getField/setField keep `__proto__` an ordinary key
+    let params = getField(data, id) as Record<string, string> | undefined;
+    if (params === undefined) setField(data, id, (params = {}));
     i = j;
     while (text[i] === ' ') {
       i++;
@@ -111,7 +114,7 @@ function parseSD(text: string, i: number): { data: Record<string, Record<string,
           i++;
         }
       }
-      params[name] = value;
+      setField(params, name, value);
     }
     if (text[i] !== ']') return undefined;
     i++;
