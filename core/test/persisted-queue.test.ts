@@ -4,9 +4,11 @@ import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Event } from '../src/event/event.js';
 import { PersistedQueue } from '../src/runtime/persisted-queue.js';
+import { setDeliveryCallback } from '../src/runtime/queue.js';
 import { loadPipeline } from '../src/runtime/load.js';
 import { DEFAULT_SETTINGS, mergeSettings } from '../src/runtime/settings.js';
 import { FIXTURES, REPO_ROOT, tempDir } from './helpers.js';
+import { mountTmpfs } from './tmpfs.js';
 
 const open = (dir: string, over: Partial<ConstructorParameters<typeof PersistedQueue>[0]> = {}) =>
   new PersistedQueue({ dir, maxBytes: 1 << 30, maxEvents: Number.MAX_SAFE_INTEGER, checkpointWrites: 1024, batchSize: 10, ...over });
@@ -98,5 +100,83 @@ describe('persisted queue', () => {
     } finally {
       t.cleanup();
     }
+  });
+
+  describe('on a full disk (a real 1 MiB tmpfs)', () => {
+    const captured = () => {
+      const lines: Record<string, unknown>[] = [];
+      const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+      return { logger, lines };
+    };
+    const pad = 'x'.repeat(300);
+
+    it('stops accepting instead of throwing, keeps what it had, and resumes by itself when space returns', async () => {
+      const fs = mountTmpfs('1m');
+      try {
+        const log = captured();
+        const q = open(join(fs.dir, 'q'), { logger: log.logger });
+        for (let i = 0; i < 10; i++) q.push(new Event({ message: `before-${i}`, n: i }));
+        const inFlight = (await q.take(5, 0))!; // taken before the disk fills, acknowledged after
+        fs.fill();
+        let delivered = 0;
+        for (const e of inFlight) setDeliveryCallback(e, () => delivered++);
+        q.ack(inFlight); // the deletion cannot be written: deferred, the batch still counts as delivered
+        assert.equal(delivered, 5);
+        assert.equal(q.writable, false, 'a full disk stops the inputs');
+        // what an input still hands over (the rest of the chunk it was decoding) is kept in memory
+        for (let i = 10; i < 1010; i++) q.push(new Event({ message: `after-${i}`, n: i, pad }));
+        await new Promise((r) => setImmediate(r));
+        assert.equal(q.writable, false);
+        assert.equal(q.size, 5, 'workers see only what is on disk (5 taken before), not what waits in memory');
+        const errors = log.lines.filter((l) => /persisted queue: the disk is full/.test(String(l.msg)));
+        assert.equal(errors.length, 1, 'logged once');
+        assert.equal(errors[0]!.path, join(fs.dir, 'q'));
+        assert.equal(typeof errors[0]!.free_bytes, 'number');
+
+        let released = false;
+        const writable = q.whenWritable().then(() => (released = true));
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(released, false, 'still waiting while the disk is full');
+        fs.free();
+        await writable;
+        assert.ok(log.lines.some((l) => /the disk has room again/.test(String(l.msg))));
+        const rest: number[] = [];
+        for (;;) {
+          const b = (await q.take(500, 0))!;
+          if (b.length === 0) break;
+          rest.push(...b.map((e) => e.fields.n as number));
+          q.ack(b);
+          if (b.length < 500) break;
+        }
+        assert.deepEqual(rest.slice(0, 5), [5, 6, 7, 8, 9]);
+        const after = rest.slice(5);
+        assert.deepEqual(after, Array.from({ length: 1000 }, (_, i) => 10 + i), 'nothing pushed while full was dropped, order kept');
+        q.dispose();
+        assert.equal(open(join(fs.dir, 'q')).recovered, 0, 'the deferred deletions went through too');
+      } finally {
+        fs.cleanup();
+      }
+    });
+
+    it('opened on a full disk, it waits (logging) instead of throwing, then runs when space returns', async () => {
+      const fs = mountTmpfs('1m');
+      try {
+        fs.fill();
+        const log = captured();
+        const q = open(join(fs.dir, 'q'), { logger: log.logger });
+        assert.equal(q.writable, false);
+        assert.ok(log.lines.some((l) => /persisted queue: the disk is full/.test(String(l.msg)) && l.path === join(fs.dir, 'q')));
+        q.push(new Event({ message: 'early' }));
+        fs.free();
+        await q.whenWritable();
+        q.push(new Event({ message: 'late' }));
+        const b = (await q.take(10, 0))!;
+        assert.deepEqual(b.map((e) => e.fields.message), ['early', 'late']);
+        q.ack(b);
+        q.dispose();
+      } finally {
+        fs.cleanup();
+      }
+    });
   });
 });

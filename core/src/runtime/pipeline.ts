@@ -166,6 +166,7 @@ export class Pipeline {
       maxEvents: maxEvents > 0 ? maxEvents : Number.MAX_SAFE_INTEGER,
       checkpointWrites: Math.max(1, num(this.settings, 'queue.checkpoint.writes')),
       batchSize,
+      logger: this.logger,
     });
     if (q.recovered > 0) this.logger.info({ events: q.recovered }, 'persisted queue: delivering events left by the previous run');
     return q;
