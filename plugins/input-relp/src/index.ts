@@ -1,0 +1,116 @@
+import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { listenOptions, tlsFilesOf } from '@pipeline/input-tcp';
+import { RelpServer, type RelpPeer } from './server.js';
+
+export { FrameParser, Command, type FrameSink } from './frame.js';
+export { RelpSession, offersProblem, MAX_OWED, MAX_WRITE_BUFFER } from './session.js';
+export { RelpServer, type RelpPeer, type RelpServerOptions } from './server.js';
+
+/** Codecs whose job is "the frame's data is the message". */
+const PLAIN_CODECS = new Set(['plain', 'line', 'none']);
+
+/** The tcp input's listening options, minus `mode` (RELP has only a server side here). */
+const { mode: _mode, ...listen } = listenOptions;
+
+const maxLineBytes = opt.number({
+  default: 65536,
+  description: "Longest message kept (a frame's data); the rest of a longer one is discarded, the event tagged _line_truncated and counted (oversize_lines).",
+  validate: (n: number) => (Number.isInteger(n) && n >= 16 ? undefined : 'must be an integer >= 16'),
+});
+
+/** Frame data as text: one trailing LF (or CRLF) a sender's template may add is not part of it. */
+function frameText(data: Buffer, truncated: boolean): string {
+  let end = data.length;
+  if (!truncated && end > 0 && data[end - 1] === 10) {
+    end--;
+    if (end > 0 && data[end - 1] === 13) end--;
+  }
+  return data.toString('utf8', 0, end);
+}
+
+export default definePlugin({
+  kind: 'input',
+  name: 'relp',
+  description: "Receives syslog over RELP (rsyslog's omrelp), acknowledging each message once the queue holds it.",
+  defaultCodec: 'plain',
+  options: {
+    port: opt.number({ required: true, description: 'Port to listen on (0 = any free port).' }),
+    ...listen,
+    ssl_certificate_authorities: opt.strings({
+      default: [],
+      aliases: ['ssl_cacert'],
+      description: "CA certificates (PEM files) that client certificates must chain to (Logstash relp's ssl_cacert is an alias).",
+    }),
+    max_line_bytes: maxLineBytes,
+  },
+  check(o) {
+    if (o.ssl_enable && (!o.ssl_cert || !o.ssl_key)) throw new Error('relp: ssl_enable => true needs ssl_cert and ssl_key');
+  },
+  create(o, ctx) {
+    const events = ctx.metrics.counter('events');
+    const plain = PLAIN_CODECS.has(ctx.codec.name);
+    const clock = ctx.clock;
+
+    const deliver = (peer: RelpPeer, sink: InputSink, data: Buffer, truncated: boolean) => {
+      if (plain) {
+        const fields: Record<string, unknown> = { message: frameText(data, truncated), host: peer.address };
+        if (peer.sslsubject !== undefined) fields.sslsubject = peer.sslsubject;
+        const e = new Event(fields, new Timestamp(clock.now()));
+        if (truncated) e.tag('_line_truncated');
+        events.inc();
+        sink.push(e);
+        return;
+      }
+      // one codec instance per frame, as Logstash decodes each frame's data on its own
+      const decoder = ctx.codec.create();
+      const emit = (e: Event) => {
+        e.fields.host = peer.address;
+        if (peer.sslsubject !== undefined) e.fields.sslsubject = peer.sslsubject;
+        if (truncated) e.tag('_line_truncated');
+        events.inc();
+        sink.push(e);
+      };
+      decoder.decode(data, emit);
+      decoder.flush(emit);
+    };
+
+    let server: RelpServer | undefined;
+    let stopped: () => void;
+    const done = new Promise<void>((r) => (stopped = r));
+    return {
+      async run(sink: InputSink) {
+        server = new RelpServer({
+          host: o.host,
+          port: o.port,
+          tls: tlsFilesOf({ ...o, mode: 'server' }, ctx),
+          maxConnections: o.max_connections,
+          idleTimeoutMs: o.idle_timeout * 1000,
+          keepAlive: o.tcp_keep_alive,
+          maxDataBytes: o.max_line_bytes,
+          logger: ctx.logger,
+          metrics: ctx.metrics,
+          clock,
+          deliver,
+        });
+        try {
+          await server.listen(sink);
+        } catch (e) {
+          await server.close();
+          throw e;
+        }
+        await done;
+        await server.close();
+      },
+      stop() {
+        stopped();
+      },
+      reload() {
+        server?.reload();
+      },
+      /** The server (tests read its port and sessions). */
+      get server() {
+        return server;
+      },
+    };
+  },
+});
