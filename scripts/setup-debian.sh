@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the system packages the tests talk to: the real sec (correlation oracle), rsyslog with
-# gnutls and logger (syslog clients), logrotate, redis-server, openssl and gnutls tools.
+# gnutls and logger (syslog clients), logrotate, redis-server, openssl and gnutls tools, strace.
 # Debian, as root. Skips apt when everything is already there.
 set -eu
 need=""
@@ -13,6 +13,7 @@ command -v logrotate >/dev/null 2>&1 || need="$need logrotate"
 command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v certtool >/dev/null 2>&1 || need="$need gnutls-bin"
+command -v strace >/dev/null 2>&1 || need="$need strace"
 command -v man >/dev/null 2>&1 || true
 if [ -n "$need" ]; then
   echo "installing:$need"

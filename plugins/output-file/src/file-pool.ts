@@ -1,7 +1,7 @@
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock, Counter, Gauge } from '@pipeline/core';
-import { OpenFile } from './open-file.js';
+import { OpenFile, type BatchAck } from './open-file.js';
 
 export interface PoolSettings {
   readonly maxOpen: number;
@@ -12,6 +12,10 @@ export interface PoolSettings {
   readonly fileMode: number;
   /** How often (ms) a written file's path is stat'ed to notice rotation by rename or deletion. */
   readonly identityCheckMs: number;
+  /** `batch`: fdatasync after every write, before the batches are acknowledged; `interval`: by `syncAll`. */
+  readonly fsync: 'none' | 'batch' | 'interval';
+  /** on_write_failure => drop: lines given up on are acknowledged (lost); retry: left unacknowledged. */
+  readonly dropOnFailure: boolean;
 }
 
 export interface PoolMetrics {
@@ -53,6 +57,8 @@ export class FilePool {
     private readonly metrics: PoolMetrics,
     /** Called when buffered events are dropped after write failures (for logging). */
     private readonly onDrop: (file: string, events: number, err: unknown) => void,
+    /** Called when a file could not be written on an eviction or cleanup: it stays open, for the retry loop. */
+    private readonly onKept: (f: OpenFile, err: unknown) => void,
   ) {}
 
   get size(): number {
@@ -70,9 +76,10 @@ export class FilePool {
     }
     f = this.open(path, force);
     this.files.set(path, f);
-    while (this.files.size > this.settings.maxOpen) {
-      const oldest = this.files.values().next().value as OpenFile;
-      this.close(oldest);
+    for (const old of this.files.values()) {
+      if (this.files.size <= this.settings.maxOpen || old === f) break;
+      // one that cannot be written now stays open (briefly over the limit) rather than losing lines
+      this.close(old);
     }
     this.metrics.filesOpen.set(this.files.size);
     return f;
@@ -169,16 +176,24 @@ export class FilePool {
     if (!f.dirty) return true;
     if (!this.checkIdentity(f)) return false;
     if (this.settings.overwrite) {
-      const { bytes, events } = f.takeBytes(this.settings.gzip);
+      // the newest buffered event supersedes what a failed write left; with none, retry that
+      const taken = f.pendingEvents > 0 ? f.takeBytes(this.settings.gzip) : undefined;
+      const bytes = taken !== undefined ? taken.bytes : f.unwritten!;
+      const events = f.unwrittenEvents + (taken?.events ?? 0);
+      const acks = taken === undefined ? f.unwrittenAcks : f.unwrittenAcks.concat(taken.acks);
+      f.unwritten = undefined;
+      f.unwrittenEvents = 0;
+      f.unwrittenAcks = [];
       try {
         ftruncateSync(f.fd, 0);
         writeFully(f.fd, bytes, 0);
       } catch (err) {
         f.unwritten = Buffer.from(bytes);
         f.unwrittenEvents = events;
+        f.unwrittenAcks = acks;
         throw err;
       }
-      this.written(f, events);
+      this.written(f, events, acks);
       return true;
     }
     if (f.unwritten !== undefined) {
@@ -188,33 +203,88 @@ export class FilePool {
         throw rest.err;
       }
       const n = f.unwrittenEvents;
+      const acks = f.unwrittenAcks;
       f.unwritten = undefined;
       f.unwrittenEvents = 0;
-      this.written(f, n);
+      f.unwrittenAcks = [];
+      this.written(f, n, acks);
     }
-    if (f.pendingEvents === 0) return true;
-    const { bytes, events } = f.takeBytes(this.settings.gzip);
+    if (f.pendingEvents === 0) {
+      // an overwrite-free file can hold acks without lines only after a reroute; release them
+      if (f.acks.length > 0) this.written(f, 0, f.takeBytes(false).acks);
+      return true;
+    }
+    const { bytes, events, acks } = f.takeBytes(this.settings.gzip);
     const rest = writeFullyOrRest(f.fd, bytes);
     if (rest !== undefined) {
       f.unwritten = Buffer.from(rest.bytes); // a copy: `bytes` may be a view of the reused buffer
       f.unwrittenEvents = events;
+      f.unwrittenAcks = acks;
       throw rest.err;
     }
-    this.written(f, events);
+    this.written(f, events, acks);
     return true;
   }
 
-  private written(f: OpenFile, events: number): void {
-    f.failedFlushes = 0;
+  /** Bytes are in the OS: the batches are safe from a crash of this process (and, synced, from power loss). */
+  private written(f: OpenFile, events: number, acks: BatchAck[]): void {
     this.metrics.events.inc(events);
+    if (this.settings.fsync === 'batch') {
+      try {
+        this.sync(f);
+      } catch (err) {
+        // the lines are written but may not be on disk; writing them again would duplicate them,
+        // so the batches stay unacknowledged (the persisted queue delivers them after a restart)
+        this.metrics.writeErrors.inc();
+        for (const a of acks) a.fail(err);
+        throw err;
+      }
+    } else if (this.settings.fsync === 'interval') f.unsynced = true;
+    for (let i = 0; i < acks.length; i++) acks[i]!.release();
   }
 
-  /** Flushes then closes `f`; what cannot be written is dropped (counted and reported). */
-  close(f: OpenFile): void {
+  private sync(f: OpenFile): void {
+    fdatasyncSync(f.fd);
+    f.unsynced = false;
+    if (!f.dirSynced) {
+      // a file created since opening needs its directory entry on disk too (as rsyslog's omfile sync)
+      const dfd = openSync(dirname(f.path), constants.O_RDONLY);
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeQuietly(dfd);
+      }
+      f.dirSynced = true;
+    }
+  }
+
+  /** fsync => interval: syncs the files written since the last call; returns the errors by file. */
+  syncAll(onError: (f: OpenFile, err: unknown) => void): void {
+    for (const f of this.files.values()) {
+      if (!f.unsynced) continue;
+      try {
+        this.sync(f);
+      } catch (err) {
+        this.metrics.writeErrors.inc();
+        onError(f, err);
+      }
+    }
+  }
+
+  /**
+   * Flushes then closes `f`. If it cannot be written, a non-final close (eviction, stale cleanup)
+   * keeps it open and hands it to the retry loop; the final close (shutdown) gives up on its lines.
+   */
+  close(f: OpenFile, final = false): void {
     try {
       if (!this.flush(f)) this.dropAll(f, new Error('file vanished and create_if_deleted is false'));
+      if (f.unsynced) this.sync(f);
     } catch (err) {
       this.metrics.writeErrors.inc();
+      if (!final && f.dirty) {
+        this.onKept(f, err);
+        return;
+      }
       this.dropAll(f, err);
     }
     closeQuietly(f.fd);
@@ -223,11 +293,18 @@ export class FilePool {
     this.metrics.filesOpen.set(this.files.size);
   }
 
+  /**
+   * Gives up on what `f` holds: with on_write_failure => drop the batches are acknowledged (the
+   * lines are lost, counted); with retry (only at shutdown) they stay unacknowledged, so the
+   * persisted queue delivers them after the restart.
+   */
   dropAll(f: OpenFile, err: unknown): void {
-    const n = f.discard();
-    if (n > 0) {
-      this.metrics.eventsDropped.inc(n);
-      this.onDrop(f.path, n, err);
+    const { events, acks } = f.discard();
+    if (this.settings.dropOnFailure) for (const a of acks) a.release();
+    else for (const a of acks) a.fail(err);
+    if (events > 0) {
+      if (this.settings.dropOnFailure) this.metrics.eventsDropped.inc(events);
+      this.onDrop(f.path, events, err);
     }
   }
 
@@ -244,12 +321,13 @@ export class FilePool {
   }
 
   /** Closes files not written to since `since` (stale cleanup). */
-  closeUnusedSince(since: number): void {
-    for (const f of this.all()) if (f.lastUsed < since) this.close(f);
+  closeUnusedSince(since: number, skip: (f: OpenFile) => boolean): void {
+    for (const f of this.all()) if (f.lastUsed < since && !skip(f)) this.close(f);
   }
 
+  /** Shutdown: writes what every file holds, then closes them all. */
   closeAll(): void {
-    for (const f of this.all()) this.close(f);
+    for (const f of this.all()) this.close(f, true);
   }
 }
 

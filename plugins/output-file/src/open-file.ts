@@ -1,5 +1,46 @@
 import { gzipSync } from 'node:zlib';
 
+/**
+ * The acknowledgement of one batch (returned from `receive` as the core's PendingWrite): settled
+ * once every file the batch added lines to has written them with `write()` (and fsync'ed them under
+ * `fsync => batch`). `fail` leaves the batch unacknowledged, so the persisted queue keeps it.
+ */
+export class BatchAck {
+  readonly written: Promise<void>;
+  /** Files still holding lines of this batch; -1 once failed. */
+  private remaining = 0;
+  private resolve!: () => void;
+  private reject!: (err: unknown) => void;
+
+  constructor() {
+    this.written = new Promise<void>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    // a caller that ignores the result (a benchmark) must not die of an unhandled rejection
+    this.written.catch(() => {});
+  }
+
+  /** True once every file wrote its lines (or the batch touched none): nothing to wait for. */
+  get done(): boolean {
+    return this.remaining === 0;
+  }
+
+  hold(): void {
+    if (this.remaining >= 0) this.remaining++;
+  }
+
+  release(): void {
+    if (this.remaining > 0 && --this.remaining === 0) this.resolve();
+  }
+
+  fail(err: unknown): void {
+    if (this.remaining < 0) return;
+    this.remaining = -1;
+    this.reject(err);
+  }
+}
+
 /** Bytes of the per-file write buffer (off the JS heap: buffered lines cost the GC nothing). */
 export const BUFFER_BYTES = 64 * 1024;
 
@@ -17,11 +58,16 @@ export class OpenFile {
   private used = 0;
   private spill: string[] = [];
   pendingEvents = 0;
+  /** Batches whose lines wait in the buffer. */
+  acks: BatchAck[] = [];
   /** Bytes of a flush that failed part-way (already encoded/compressed), written before the rest. */
   unwritten: Buffer | undefined;
   unwrittenEvents = 0;
-  /** Consecutive flushes that failed (timer flushes retry up to a limit, then drop). */
-  failedFlushes = 0;
+  unwrittenAcks: BatchAck[] = [];
+  /** Written since the last fsync (`fsync => interval`). */
+  unsynced = false;
+  /** The directory entry was fsync'ed once since opening (`fsync => batch`). */
+  dirSynced = false;
   /** Clock time of the last event buffered for this file (stale cleanup). */
   lastUsed: number;
   /** Clock time of the last check that the path still names this descriptor's file. */
@@ -51,7 +97,17 @@ export class OpenFile {
     return this.spill.length > 0 || this.used >= BUFFER_BYTES - 4096;
   }
 
-  add(text: string, events: number, overwrite: boolean, now: number): void {
+  /** Events held and not yet written (buffered or left by a failed write). */
+  get waitingEvents(): number {
+    return this.pendingEvents + this.unwrittenEvents;
+  }
+
+  /** Buffers `text`; `ack` (the batch's) is released once it is written. */
+  add(text: string, events: number, overwrite: boolean, now: number, ack?: BatchAck): void {
+    if (ack !== undefined) {
+      ack.hold();
+      this.acks.push(ack);
+    }
     this.lastUsed = now;
     if (overwrite) this.clearPending();
     this.pendingEvents += events;
@@ -66,23 +122,27 @@ export class OpenFile {
    * The buffered bytes to write (one gzip member per flush when gzip is on), and the buffer
    * emptied. The result may be a view of the buffer: write it before the next `add`.
    */
-  takeBytes(gzip: boolean): { bytes: Buffer; events: number } {
+  takeBytes(gzip: boolean): { bytes: Buffer; events: number; acks: BatchAck[] } {
     let bytes = this.buf === undefined ? Buffer.alloc(0) : this.buf.subarray(0, this.used);
     if (this.spill.length > 0) bytes = Buffer.concat([bytes, Buffer.from(this.spill.join(''), 'utf8')]);
     if (gzip && bytes.length > 0) bytes = gzipSync(bytes, { level: 6 });
     const events = this.pendingEvents;
+    const acks = this.acks;
     this.used = 0;
     this.spill = [];
     this.pendingEvents = 0;
-    return { bytes, events };
+    this.acks = [];
+    return { bytes, events, acks };
   }
 
-  /** The buffered text (to move it to another file), emptying the buffer. */
-  takeText(): { text: string; events: number } {
+  /** The buffered text and its batches (to move them to another file), emptying the buffer. */
+  takeText(): { text: string; events: number; acks: BatchAck[] } {
     const text = (this.buf === undefined ? '' : this.buf.toString('utf8', 0, this.used)) + this.spill.join('');
     const events = this.pendingEvents;
+    const acks = this.acks;
     this.clearPending();
-    return { text, events };
+    this.acks = [];
+    return { text, events, acks };
   }
 
   private clearPending(): void {
@@ -96,12 +156,15 @@ export class OpenFile {
     this.buf = undefined;
   }
 
-  /** Drops everything buffered; returns how many events were lost. */
-  discard(): number {
-    const n = this.pendingEvents + this.unwrittenEvents;
+  /** Drops everything buffered; returns how many events were lost and the batches they belonged to. */
+  discard(): { events: number; acks: BatchAck[] } {
+    const events = this.pendingEvents + this.unwrittenEvents;
+    const acks = this.unwrittenAcks.concat(this.acks);
     this.clearPending();
+    this.acks = [];
     this.unwritten = undefined;
     this.unwrittenEvents = 0;
-    return n;
+    this.unwrittenAcks = [];
+    return { events, acks };
   }
 }

@@ -9,7 +9,20 @@ export const fileOutputOptions = {
   }),
   flush_interval: opt.number({
     default: 2,
-    description: 'Seconds between flushes of buffered lines to disk; 0 writes at the end of every batch.',
+    description:
+      'Seconds between flushes of buffered lines to disk; 0 writes at the end of every batch. A batch is acknowledged (the persisted queue lets it go) only once its lines are written.',
+  }),
+  fsync: opt.string({
+    default: 'none',
+    values: ['none', 'batch', 'interval'],
+    description:
+      'Power-loss safety: `none` leaves lines to the OS page cache (safe from a crash of the process, not of the machine); `batch` fdatasyncs each write before its batches are acknowledged; `interval` fsyncs written files every `flush_interval` (1 s if that is 0) without holding acknowledgements.',
+  }),
+  on_write_failure: opt.string({
+    default: 'retry',
+    values: ['retry', 'drop'],
+    description:
+      '`retry` keeps the lines of a failed write (disk full, I/O error) and retries with back-off (0.1 s doubling to 2 s) while the pipeline waits; `drop` retries 3 times (0.1, 0.5, 1 s), then drops them (`events_dropped`) and goes on.',
   }),
   gzip: opt.bool({ default: false, description: 'Gzip the output: every flush appends one gzip member (the file stays readable by gunzip/zcat).' }),
   create_if_deleted: opt.bool({

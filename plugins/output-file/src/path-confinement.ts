@@ -1,6 +1,14 @@
 import { join, resolve, sep } from 'node:path';
 import type { Template } from '@pipeline/core';
 
+/** C0 controls but NUL (refused outright), DEL and the C1 controls. */
+const CONTROL = /[\x01-\x1f\x7f-\x9f]/g;
+
+/** `s` with its control characters (NUL included) escaped as \xNN, for a log line. */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Where a rendered path leads: a file inside the root, or the failure file (with the reason). */
 export type Target = { readonly file: string; readonly failure?: 'outside-root' | 'nul-byte' };
 // 'outside-root' also covers a rendered path that names the root itself or a directory (ends in `/`).
@@ -10,7 +18,8 @@ export type Target = { readonly file: string; readonly failure?: 'outside-root' 
  * before the first `%{` is the root (relative to the working directory; with no static directory,
  * e.g. `%{x}.log`, the working directory itself). The dynamic rest is joined under the root and
  * normalised, so a `/` in a value makes subdirectories, a leading `/` stays under the root, and
- * any `..` that climbs out of the root, or a NUL byte, sends the event to `<root>/<filename_failure>`.
+ * any `..` that climbs out of the root, or a NUL byte, sends the event to `<root>/<filename_failure>`;
+ * other control characters in the dynamic part are replaced by `_`.
  */
 export class PathConfinement {
   /** Absolute root directory (no trailing separator). */
@@ -50,8 +59,12 @@ export class PathConfinement {
 
   private compute(rendered: string): Target {
     if (rendered.includes('\0')) return { file: this.failureFile, failure: 'nul-byte' };
+    // Control characters from field values (a newline, an escape sequence) would make file names
+    // that break `ls`, shell loops and log lines that print them: each becomes `_`. Done here,
+    // on the cached path, so it costs nothing per event.
+    const rest = rendered.slice(this.staticDirLength).replace(CONTROL, '_');
     // join (not resolve): a value starting with `/` stays under the root instead of replacing it
-    const file = join(this.root, rendered.slice(this.staticDirLength));
+    const file = join(this.root, rest);
     if (!file.startsWith(this.rootWithSep) || file.length === this.rootWithSep.length || file.endsWith(sep)) return { file: this.failureFile, failure: 'outside-root' };
     return { file };
   }

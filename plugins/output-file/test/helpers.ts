@@ -1,4 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsonLinesCodec from '@pipeline/codec-json_lines';
@@ -62,4 +65,34 @@ export function metric(ctx: TestContext, name: string): number {
 
 export function gauge(ctx: TestContext, name: string): number {
   return ctx.metrics.gauge(name).value;
+}
+
+/** A real pino logger whose records are kept, for asserting what the output logged. */
+export function capturingLogger(): { logger: pino.Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l) records.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), records };
+}
+
+/**
+ * Mounts a real tmpfs of `size` (e.g. "1m") at a new directory under `parent` (needs root, as the
+ * tests run here and in CI); `unmount` detaches it. A failure to mount fails the test.
+ */
+export function mountTmpfs(parent: string, size: string): { dir: string; unmount(): void } {
+  const dir = join(parent, 'tmpfs');
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  return { dir, unmount: () => execFileSync('umount', ['-l', dir]) };
+}
+
+/** Fills the file system holding `dir` with `name` until a write fails (ENOSPC), leaving it full. */
+export function fillUp(dir: string, name = 'filler'): string {
+  const file = join(dir, name);
+  execFileSync('sh', ['-c', `dd if=/dev/zero of="${file}" bs=64k 2>/dev/null; true`]);
+  return file;
 }

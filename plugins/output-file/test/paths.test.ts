@@ -50,6 +50,10 @@ describe('file output: path safety', () => {
     { name: 'an absolute value in host', host: '/abs', program: 'p', expect: 'abs/p.log' },
     { name: 'a / inside a value makes a subdirectory', host: 'a/b', program: 'c', expect: 'a/b/c.log' },
     { name: 'a .. that stays inside the root', host: 'a/../b', program: 'c', expect: 'b/c.log' },
+    { name: 'a newline in host', host: 'web\nFAKE LOG LINE', program: 'p', expect: 'web_FAKE LOG LINE/p.log' },
+    { name: 'a terminal escape sequence and DEL in program', host: 'h', program: '\x1b[2J\x7fx\u009b', expect: 'h/_[2J_x_.log' },
+    { name: 'a newline then ../ climbing out', host: '../\n', program: '../../p', expect: 'failure' },
+    { name: 'a newline before ../.. that stays inside', host: '\n../../etc', program: 'p', expect: 'etc/p.log' },
   ];
   for (const c of cases) {
     it(`${c.name} lands ${c.expect === 'failure' ? 'in filename_failure' : `at ${c.expect}`}`, async () => {
@@ -59,8 +63,9 @@ describe('file output: path safety', () => {
       const out = await fileOut('path => "srv/logs/%{host}/%{syslog_program}.log" flush_interval => 0', ctx);
       await out.receive([ev({ host: c.host, syslog_program: c.program, message: 'evil' })]);
       await out.close?.();
-      // nothing at all was written outside the root
+      // nothing at all was written outside the root, and no file name holds a control character
       assert.deepEqual(filesUnder(wd).filter((f) => !f.startsWith('srv/logs/')), []);
+      assert.deepEqual(filesUnder(wd).filter((f) => /[\x00-\x1f\x7f-\x9f]/.test(f)), []);
       if (c.expect === 'failure') {
         assert.deepEqual(filesUnder(root), ['_filepath_failures']);
         assert.deepEqual(lines(join(root, '_filepath_failures')), ['evil']);
