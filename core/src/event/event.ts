@@ -10,6 +10,12 @@ export class Event {
   readonly fields: Fields;
   /** Set by a filter (drop) to stop the event from going further. */
   cancelled = false;
+  /**
+   * The JSON text of `toJSON()`, made by `json()` and kept while the event is unchanged, so that
+   * SEC's `match_json_lines` and a json_lines output share one encoding. Every mutator below
+   * drops it; the executor also drops it after each filter that may write `fields` directly.
+   */
+  private jsonText: string | undefined = undefined;
 
   constructor(fields: Fields = {}, timestamp?: Timestamp) {
     this.fields = fields;
@@ -26,6 +32,7 @@ export class Event {
   }
 
   set timestamp(ts: Timestamp) {
+    this.jsonText = undefined;
     this.fields['@timestamp'] = ts;
   }
 
@@ -34,10 +41,12 @@ export class Event {
   }
 
   set(ref: string | FieldRef, value: unknown): void {
+    this.jsonText = undefined;
     (typeof ref === 'string' ? fieldRef(ref) : ref).set(this.fields, value);
   }
 
   remove(ref: string | FieldRef): unknown {
+    this.jsonText = undefined;
     return (typeof ref === 'string' ? fieldRef(ref) : ref).remove(this.fields);
   }
 
@@ -66,6 +75,7 @@ export class Event {
 
   /** Adds a tag once, as Logstash's `add_tag` does. */
   tag(tag: string): void {
+    this.jsonText = undefined;
     const t = this.fields.tags;
     if (t === undefined || t === null) this.fields.tags = [tag];
     else if (Array.isArray(t)) {
@@ -74,6 +84,7 @@ export class Event {
   }
 
   untag(tag: string): void {
+    this.jsonText = undefined;
     const t = this.fields.tags;
     if (Array.isArray(t)) {
       const i = t.indexOf(tag);
@@ -84,6 +95,20 @@ export class Event {
   /** A deep copy: filters that fork events (clone, split) use it. */
   clone(): Event {
     return new Event(deepCopy(this.fields) as Fields);
+  }
+
+  /**
+   * The event as one JSON text (what `JSON.stringify(event)` gives), computed at most once while
+   * the event is unchanged. Code that writes `fields` or a nested value directly, rather than
+   * through set/remove/tag/untag, must call `changed()` afterwards.
+   */
+  json(): string {
+    return (this.jsonText ??= JSON.stringify(this));
+  }
+
+  /** Drops the cached JSON text after a direct write to `fields`. */
+  changed(): void {
+    this.jsonText = undefined;
   }
 
   /** The serialisable view: every field but `@metadata`. */

@@ -73,6 +73,12 @@ export interface InputSink {
   readonly writable: boolean;
   /** Resolves when the queue has room again. */
   whenWritable(): Promise<void>;
+  /**
+   * Resolves once every event pushed so far is held by the queue (persisted queue: committed to
+   * disk). For inputs that acknowledge their sender on receipt rather than on delivery (RELP).
+   * Absent in sinks that store on push (test sinks).
+   */
+  whenStored?(): Promise<void>;
 }
 
 export interface InputInstance {
@@ -137,6 +143,11 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   readonly options: S;
   /** Inputs and outputs: the codec used when the config names none. */
   readonly defaultCodec?: string;
+  /**
+   * Filters and correlate stages that never write to the events they are given (SEC): the
+   * executor then keeps an event's cached JSON text across them (see `Event.json`).
+   */
+  readonly readsOnly?: boolean;
   /** Filters and correlate stages: how often `flush` runs, in ms (Logstash flushes every 5 s). */
   readonly flushIntervalMs?: number;
   /**

@@ -87,8 +87,16 @@ export function compileDecorator(common: Record<string, unknown>, kind: PluginKi
     if (removeTag.length) steps.push((e) => removeTag.forEach((t) => e.untag(t.render(e.fields))));
   }
   if (steps.length === 0) return undefined;
-  if (steps.length === 1) return steps[0];
+  // the steps write fields directly: the event's cached JSON text goes with them
+  if (steps.length === 1) {
+    const only = steps[0]!;
+    return (e) => {
+      e.changed();
+      only(e);
+    };
+  }
   return (e) => {
+    e.changed();
     for (const s of steps) s(e);
   };
 }

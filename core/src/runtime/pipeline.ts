@@ -257,9 +257,12 @@ export class Pipeline {
       cout.inc();
       next(e);
     };
+    // a filter may write fields directly: its events' cached JSON text is dropped unless it only reads
+    const readsOnly = p.def.readsOnly === true;
     return (e) => {
       cin.inc();
       const matched = instance.filter(e, emit);
+      if (!readsOnly) e.changed();
       if (e.cancelled) return;
       if (matched !== false && decorate !== undefined) decorate(e);
       cout.inc();

@@ -26,7 +26,7 @@ export default definePlugin({
         if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
       },
       encode(event) {
-        return JSON.stringify(event);
+        return event.json();
       },
     };
   },

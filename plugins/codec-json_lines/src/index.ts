@@ -38,7 +38,7 @@ export default definePlugin({
         if (rest.trim().length > 0) for (const e of eventFromJson(rest, now)) emit(e);
       },
       encode(event) {
-        return JSON.stringify(event) + delimiter;
+        return event.json() + delimiter;
       },
     };
   },

@@ -44,6 +44,7 @@ export default definePlugin({
   name: 'sec',
   description: 'SEC-compatible event correlation (Simple Event Correlator 2.9 rule files).',
   options,
+  readsOnly: true,
   flushIntervalMs: 1000,
   // Rule files are read at the config check too, so `-t` reports their mistakes with file and line.
   check(o, env) {
@@ -97,7 +98,7 @@ export default definePlugin({
 
     const sourceRef = fieldRef(o.source);
     const textOf = (e: Event): string | undefined => {
-      if (o.match_json_lines) return JSON.stringify(e);
+      if (o.match_json_lines) return e.json(); // shared with a json_lines output while the event is unchanged
       const v = e.get(sourceRef);
       return v === undefined || v === null ? undefined : valueToString(v);
     };
