@@ -5,14 +5,15 @@
 import { definePlugin, fieldRef, opt, ConfigError, type Event, type FieldRef, type Fields, type Resolved } from '@pipeline/core';
 import { applyCaptureOffsets, applyCaptures, captureGroups, compileGrok, type CompiledGrok } from './compile.js';
 import { buildLibrary } from './library.js';
-import { WorkerGuard } from './worker-guard.js';
-import { MAX_ITEMS } from './worker-protocol.js';
+import { provenSafe } from './onig/backtrack.js';
+import { sharedGuard } from './worker-guard.js';
 
 export { compileGrok, applyCaptures } from './compile.js';
 export { builtinPatterns, buildLibrary, BUILTIN_PATTERNS_DIR } from './library.js';
 export { translate, UntranslatableError } from './onig/translate.js';
 export { expandPattern, GrokPatternError } from './expand.js';
 export { rubyToI, rubyToF } from './ruby-numbers.js';
+export { provenSafe } from './onig/backtrack.js';
 
 const options = {
   match: opt.hash({ default: {}, description: 'field => pattern, or field => [patterns] tried in order' }),
@@ -38,6 +39,21 @@ interface MatchEntry {
 }
 
 const TIMEOUT = 2;
+
+/**
+ * Values longer than this go to the guard even for patterns proven safe: the proof rules out
+ * exponential backtracking, while a pattern with ambiguous repetitions can still cost a power of the
+ * length on a hostile line (measured: BENCHMARKS.md, grok runaway guard).
+ */
+const INLINE_MAX_CHARS = 4096;
+
+interface PatternPlan {
+  readonly g: CompiledGrok;
+  /** Proven safe (or no guard at all): matched on the pipeline thread. */
+  readonly inline: boolean;
+  /** Its entry number in the shared guard, -1 without a guard. */
+  readonly entry: number;
+}
 
 /** Ruby's to_s for the non-string values grok is asked to match. */
 function toText(v: unknown): string {
@@ -65,98 +81,80 @@ export default definePlugin({
     const tagOnTimeout = o.tag_on_timeout;
     const timeoutMs = o.timeout_millis;
     const eventScope = o.timeout_scope === 'event';
-    const guard =
-      timeoutMs > 0
-        ? new WorkerGuard(
-            entries.map((e) => e.groks.map((g) => ({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }))),
-            { timeoutMs, scope: eventScope ? 'event' : 'pattern', breakOnMatch },
-          )
-        : undefined;
     const timeouts = ctx.metrics.counter('timeouts');
     const failures = ctx.metrics.counter('failures');
     const matches = ctx.metrics.counter('matches');
+    const guardedItems = ctx.metrics.counter('guarded');
     const entryCount = entries.length;
 
-    /** Logstash Matcher#match: returns the last tried pattern's result (true after a break). */
-    function matchDirect(groks: readonly CompiledGrok[], input: string, fields: Fields): boolean {
-      let matched = false;
-      for (let i = 0; i < groks.length; i++) {
-        const g = groks[i]!;
-        const m = g.literal !== undefined && input.indexOf(g.literal) === -1 ? null : g.regex.exec(input);
-        matched = m !== null;
-        if (m !== null) {
-          applyCaptures(m, g.slots, fields, keepEmpty);
-          if (breakOnMatch) break;
-        }
-      }
-      return matched;
+    // Which patterns need the guard: those the static check could not prove safe (and, for every
+    // pattern, values longer than INLINE_MAX_CHARS, where even a proven pattern's polynomial cost
+    // could be long). Every pattern is registered so either case can be handed over.
+    const guard = timeoutMs > 0 ? sharedGuard() : undefined;
+    let maxPatterns = 1;
+    const plans: PatternPlan[][] = entries.map((e) => {
+      maxPatterns = Math.max(maxPatterns, e.groks.length);
+      return e.groks.map((g) => {
+        const safe = provenSafe(g.regex.source);
+        if (guard !== undefined && !safe.safe) ctx.logger.debug({ pattern: g.pattern, reason: safe.reason }, 'grok: pattern runs under the timeout guard');
+        return {
+          g,
+          inline: guard === undefined || safe.safe,
+          entry: guard === undefined ? -1 : guard.register({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }),
+        };
+      });
+    });
+    const registered = guard === undefined ? 0 : plans.reduce((n, l) => n + l.length, 0);
+
+    /** Whether this value against this pattern goes to the guard. */
+    function guarded(p: PatternPlan, input: string): boolean {
+      return guard !== undefined && (!p.inline || input.length > INLINE_MAX_CHARS);
     }
 
-    /** Applies the worker's result for item `item` (entry e, text `input`): the same as matchDirect. */
-    function applyItem(item: number, e: number, input: string, fields: Fields): boolean | typeof TIMEOUT {
-      if (!guard!.wait(item)) return TIMEOUT;
-      const groks = entries[e]!.groks;
-      const results = guard!.results;
-      const base = item * guard!.stride;
-      let at = base + groks.length;
-      let matched = false;
-      for (let i = 0; i < groks.length; i++) {
-        const g = groks[i]!;
-        matched = results[base + i] === 1;
-        if (matched) {
-          applyCaptureOffsets(input, results, at, g.slots, fields, keepEmpty);
-          if (breakOnMatch) break;
-        }
-        at += 2 * g.groupCount;
-      }
-      return matched;
-    }
-
-    // ---- the batch path (timeout guard only): what prepare queued for the worker ----
-    /** The prepared batch; events are looked up from `cursor` on (the executor keeps batch order). */
+    // ---- what prepare queued on the guard for the batch ----
     let prepared: readonly Event[] | undefined;
+    let preparedGen = -1;
     let preparedCount = 0;
     let cursor = 0;
-    /** Per prepared event and entry: the item index, or -1 (no string value: per-event path). */
+    /** Per prepared event, entry and pattern: the item index, or -1 (not queued). */
     let preparedItems = new Int32Array(0);
-    /** Per item: the exact string handed to the worker; filter() uses the result only for this value. */
+    /** Per prepared event: the id its items carry (timeout_scope => event). */
+    let preparedEvent = new Int32Array(0);
+    /** Per item: the exact string handed over; filter() uses the result only for this value. */
     let itemValues: string[] = [];
-    let nextEventId = 0;
-    /** Most of a generation prepare may use, leaving room for per-event items appended after it. */
-    const PREPARE_LIMIT = MAX_ITEMS >>> 1;
 
     function prepare(batch: readonly Event[]): void {
       const g = guard!;
-      const n = Math.min(batch.length, Math.floor(PREPARE_LIMIT / entryCount));
-      if (preparedItems.length < n * entryCount) preparedItems = new Int32Array(n * entryCount * 2);
-      let items = 0;
-      let chars = 0;
+      g.startBatch(batch);
+      const n = batch.length;
+      const need = n * entryCount * maxPatterns;
+      if (preparedItems.length < need) preparedItems = new Int32Array(need * 2);
+      if (preparedEvent.length < n) preparedEvent = new Int32Array(n * 2);
+      let any = false;
       for (let i = 0; i < n; i++) {
         const fields = batch[i]!.fields;
+        const ev = g.eventId();
+        preparedEvent[i] = ev;
+        // (this loop stays cheap when nothing is guarded: a field read and a length per entry)
         for (let e = 0; e < entryCount; e++) {
+          const base = (i * entryCount + e) * maxPatterns;
           const v = entries[e]!.ref.get(fields);
-          if (typeof v === 'string') {
-            items++;
-            chars += v.length;
+          const list = plans[e]!;
+          for (let k = 0; k < list.length; k++) {
+            const p = list[k]!;
+            let item = -1;
+            if (typeof v === 'string' && guarded(p, v) && (p.g.literal === undefined || v.indexOf(p.g.literal) !== -1)) {
+              item = g.append(p.entry, v, ev, timeoutMs, eventScope);
+              if (itemValues.length <= item) itemValues.length = Math.max(item + 1, itemValues.length * 2);
+              itemValues[item] = v;
+              any = true;
+            }
+            preparedItems[base + k] = item;
           }
         }
       }
-      g.begin(items, chars);
-      if (itemValues.length < items) itemValues = new Array<string>(items * 2);
-      for (let i = 0; i < n; i++) {
-        const fields = batch[i]!.fields;
-        const eventId = nextEventId++ & 0x3fffffff;
-        for (let e = 0; e < entryCount; e++) {
-          const v = entries[e]!.ref.get(fields);
-          if (typeof v === 'string') {
-            const item = g.put(e, v, eventId);
-            itemValues[item] = v;
-            preparedItems[i * entryCount + e] = item;
-          } else preparedItems[i * entryCount + e] = -1;
-        }
-      }
-      g.publish();
-      prepared = batch;
+      prepared = any ? batch : undefined;
+      preparedGen = g.gen;
       preparedCount = n;
       cursor = 0;
     }
@@ -164,7 +162,7 @@ export default definePlugin({
     /** The event's index in the prepared batch, or -1 (new event, or the batch is gone). */
     function findPrepared(event: Event): number {
       const batch = prepared;
-      if (batch === undefined) return -1;
+      if (batch === undefined || preparedGen !== guard!.gen) return -1;
       for (let k = cursor; k < preparedCount; k++) {
         if (batch[k] === event) {
           cursor = k + 1;
@@ -174,52 +172,71 @@ export default definePlugin({
       return -1;
     }
 
-    /** The per-event path: queues the value after the prepared ones (or in a new generation) and waits. */
-    function matchGuarded(e: number, input: string, fields: Fields, eventId: number, inPrepared: boolean): boolean | typeof TIMEOUT {
+    /** One guarded match: the prepared item when it is still this value, otherwise a new one. */
+    function runGuarded(p: PatternPlan, input: string, fields: Fields, slot: number, eventId: number): boolean | typeof TIMEOUT {
       const g = guard!;
-      if (prepared === undefined || (!inPrepared && cursor >= preparedCount)) {
-        // nothing prepared is still to be read: start afresh rather than grow the generation
-        prepared = undefined;
-        g.begin(0, 0);
+      let item = slot >= 0 && preparedGen === g.gen ? preparedItems[slot]! : -1;
+      if (item < 0 || itemValues[item] !== input) {
+        item = g.append(p.entry, input, eventId, timeoutMs, eventScope);
+        if (itemValues.length <= item) itemValues.length = Math.max(item + 1, itemValues.length * 2);
+        itemValues[item] = input;
       }
-      let item = g.append(e, input, eventId);
-      if (item < 0) {
-        prepared = undefined;
-        g.begin(1, input.length);
-        item = g.append(e, input, eventId);
-      }
-      itemValues[item] = input;
-      return applyItem(item, e, input, fields);
+      guardedItems.inc();
+      if (!g.wait(item)) return TIMEOUT;
+      const results = g.results;
+      const base = item * g.stride;
+      if (results[base] !== 1) return false;
+      applyCaptureOffsets(input, results, base + 1, p.g.slots, fields, keepEmpty);
+      return true;
     }
 
-    function matchValue(e: number, input: string, fields: Fields, eventId: number, inPrepared: boolean): boolean | typeof TIMEOUT {
-      return guard === undefined ? matchDirect(entries[e]!.groks, input, fields) : matchGuarded(e, input, fields, eventId, inPrepared);
+    /** Logstash Matcher#match: returns the last tried pattern's result (true after a break). */
+    function matchValue(e: number, input: string, fields: Fields, slotBase: number, eventId: number): boolean | typeof TIMEOUT {
+      const list = plans[e]!;
+      let matched = false;
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i]!;
+        const g = p.g;
+        if (g.literal !== undefined && input.indexOf(g.literal) === -1) {
+          matched = false;
+          continue;
+        }
+        if (guard !== undefined && guarded(p, input)) {
+          const r = runGuarded(p, input, fields, slotBase < 0 ? -1 : slotBase + i, eventId);
+          if (r === TIMEOUT) return TIMEOUT;
+          matched = r;
+        } else {
+          const m = g.regex.exec(input);
+          matched = m !== null;
+          if (m !== null) applyCaptures(m, g.slots, fields, keepEmpty);
+        }
+        if (matched && breakOnMatch) break;
+      }
+      return matched;
     }
 
     return {
+      // also without guarded patterns: a long value goes to the guard, and it is queued in one go
       prepare: guard === undefined ? undefined : prepare,
       filter(event: Event) {
         const fields = event.fields;
-        const p = guard === undefined ? -1 : findPrepared(event);
-        const eventId = guard === undefined ? 0 : nextEventId++ & 0x3fffffff;
+        const p = prepared === undefined ? -1 : findPrepared(event);
+        const eventId = guard === undefined ? 0 : p >= 0 ? preparedEvent[p]! : guard.eventId();
         let matched = false;
         for (let e = 0; e < entryCount; e++) {
           const value = entries[e]!.ref.get(fields);
           if (value === undefined || value === null) continue;
           let ok: boolean | typeof TIMEOUT = false;
-          // (a new generation begun meanwhile, when the prepared one filled up, clears `prepared`)
-          const item = p >= 0 && prepared !== undefined ? preparedItems[p * entryCount + e]! : -1;
-          if (item >= 0 && itemValues[item] === value) ok = applyItem(item, e, value as string, fields);
-          else if (Array.isArray(value)) {
+          if (Array.isArray(value)) {
             for (const v of value) {
-              const r = matchValue(e, toText(v), fields, eventId, p >= 0);
+              const r = matchValue(e, toText(v), fields, -1, eventId);
               if (r === TIMEOUT) {
                 ok = TIMEOUT;
                 break;
               }
               ok = ok || r;
             }
-          } else ok = matchValue(e, toText(value), fields, eventId, p >= 0);
+          } else ok = matchValue(e, toText(value), fields, p >= 0 ? (p * entryCount + e) * maxPatterns : -1, eventId);
           if (ok === TIMEOUT) {
             timeouts.inc();
             ctx.logger.warn({ field: entries[e]!.field, timeout_millis: timeoutMs }, 'grok: timeout executing the patterns against the field value');
@@ -240,7 +257,7 @@ export default definePlugin({
         return false;
       },
       async close() {
-        await guard?.close();
+        if (guard !== undefined) await guard.release(registered);
       },
     };
   },

@@ -223,16 +223,18 @@ test('grok batch path: two runaway values cost one timeout each; a runaway in a 
     assert.deepEqual(batch.map((e) => e.tags), [[], ['_groktimeout'], [], ['_groktimeout'], []]);
     assert.deepEqual(batch.map((e) => e.get('w')), ['x1', undefined, 'x2', undefined, 'x3']);
 
-    // the runaway's event is skipped: the next event waits for the worker to be replaced, then parses
+    // the runaway's event is skipped: the next event needs no guarded pattern (WORD is proven
+    // safe, and URI's required "://" is absent) and parses without waiting for it
     const skipped = ['y1', HOSTILE, 'y2'].map((message) => new Event({ message }));
-    t0 = performance.now();
     g.prepare!(skipped);
     g.filter(skipped[0]!, noop);
     g.filter(skipped[2]!, noop);
-    took = performance.now() - t0;
-    assert.ok(took >= 140 && took < 5000, `skipped runaway held up ${took} ms`);
     assert.equal(skipped[2]!.get('w'), 'y2');
     assert.deepEqual(skipped[1]!.tags, []);
+    // the next value that does need the guard waits for the runaway to be stopped, then parses
+    const next = new Event({ message: 'see http://example.com/z' });
+    g.filter(next, noop);
+    assert.equal(next.get('u'), 'http://example.com/z');
 
     // a batch left unread with a runaway in it: the next batch is held up by one timeout at most
     g.prepare!([new Event({ message: HOSTILE })]);
