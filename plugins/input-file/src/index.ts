@@ -9,6 +9,8 @@ import { Tailer } from './tailer.js';
 export { SinceDb, SINCEDB_VERSION } from './sincedb.js';
 
 const TWO_WEEKS_MS = 14 * 86_400_000;
+/** At stop, how long to wait for the next delivery before giving up on the rest. */
+const DRAIN_STALL_MS = 5000;
 
 export default definePlugin({
   kind: 'input',
@@ -21,8 +23,9 @@ export default definePlugin({
     start_position: opt.string({ default: 'end', values: ['beginning', 'end'], description: 'Where files present at startup and unknown to the sincedb start; files found later always start at the beginning.' }),
     stat_interval: opt.number({ default: 1, description: 'Seconds between checks of followed files for new data.', validate: (n: number) => (n > 0 ? undefined : 'must be > 0') }),
     discover_interval: opt.number({ default: 15, description: 'Globs are expanded every discover_interval × stat_interval seconds (Logstash semantics).', validate: (n: number) => (Number.isInteger(n) && n >= 1 ? undefined : 'must be an integer >= 1') }),
-    sincedb_path: opt.path({ description: 'Where read offsets are kept; default under path.data; "/dev/null" keeps none.' }),
-    sincedb_write_interval: opt.number({ default: 15, description: 'Seconds between sincedb writes (also written at stop).' }),
+    sincedb_path: opt.path({ description: 'Where delivered offsets are kept; default under path.data; "/dev/null" keeps none.' }),
+    sincedb_write_interval: opt.number({ default: 15, description: 'Seconds between sincedb writes of delivered offsets (also written at stop).', validate: (n: number) => (n > 0 ? undefined : 'must be > 0') }),
+    sincedb_write_lines: opt.number({ default: 10000, description: 'Also write the sincedb once this many lines were delivered since the last write (0: by time only); bounds the lines delivered again after a crash.', validate: (n: number) => (Number.isInteger(n) && n >= 0 ? undefined : 'must be an integer >= 0') }),
     sincedb_clean_after: opt.number({ default: 14, description: 'Days after which an inactive file is forgotten by the sincedb.' }),
     mode: opt.string({ default: 'tail', values: ['tail', 'read'], description: 'tail: follow files as they grow; read: read whole files once, then file_completed_action.' }),
     file_completed_action: opt.string({ default: 'delete', values: ['delete', 'log', 'log_and_delete'], description: 'Read mode: what to do with a file read to its end.' }),
@@ -38,6 +41,7 @@ export default definePlugin({
     const events = ctx.metrics.counter('events');
     const oversize = ctx.metrics.counter('oversize_lines');
     const scans = ctx.metrics.counter('scans');
+    const saves = ctx.metrics.counter('sincedb_writes');
     const host = hostname();
     const dbPath = o.sincedb_path ? ctx.resolvePath(o.sincedb_path) : join(ctx.dataDir, 'plugins', 'inputs', 'file', `.sincedb_${createHash('md5').update(o.path.join(',')).digest('hex')}`);
     const sincedb = dbPath === '/dev/null' ? undefined : new SinceDb(dbPath);
@@ -55,21 +59,58 @@ export default definePlugin({
       clock,
       logger: ctx.logger,
       metrics: ctx.metrics,
-      line(message, path, truncated, sink: InputSink) {
+      line(message, path, truncated, sink: InputSink, onDelivered) {
         const e = new Event({ message, path, host }, new Timestamp(clock.now()));
         if (truncated) {
           oversize.inc();
           e.tag('_line_truncated');
         }
         events.inc();
-        sink.push(e);
+        sink.push(e, onDelivered);
+      },
+      progress(lines) {
+        dirty = true;
+        linesSinceSave += lines;
+        // at once, in the delivery callback: what the entries say was delivered is (persisted queue: is committed)
+        if (o.sincedb_write_lines > 0 && linesSinceSave >= o.sincedb_write_lines) saveDb();
       },
     });
+    let dirty = false;
+    let linesSinceSave = 0;
+    let lastError = -Infinity;
     const saveDb = () => {
+      if (!sincedb || !dirty) return;
+      dirty = false;
+      linesSinceSave = 0;
       try {
-        sincedb?.save(clock.now(), o.sincedb_clean_after * 86_400_000 || TWO_WEEKS_MS);
+        sincedb.save(clock.now(), o.sincedb_clean_after * 86_400_000 || TWO_WEEKS_MS);
+        saves.inc();
       } catch (e) {
-        ctx.logger.error({ path: dbPath, err: (e as Error).message }, 'cannot write sincedb');
+        dirty = true;
+        // a full disk fails every write: one line per write interval, not one per checkpoint
+        if (clock.now() - lastError >= o.sincedb_write_interval * 1000) {
+          lastError = clock.now();
+          ctx.logger.error({ path: dbPath, err: (e as Error).message }, 'cannot write sincedb; will retry');
+        }
+      }
+    };
+
+    /**
+     * The queue drains after the inputs stop: waits for the lines read to be delivered, so that a
+     * clean restart repeats nothing, for as long as deliveries keep coming (an output that cannot
+     * write leaves its batches unconfirmed; those lines are then read again at the next start).
+     */
+    const drain = async () => {
+      const out = tailer.outstanding;
+      while (out.count > 0) {
+        const before = out.count;
+        let timer: TimerHandle | undefined;
+        const stalled = await Promise.race([out.idle().then(() => false), new Promise<boolean>((r) => (timer = clock.setTimeout(() => r(true), DRAIN_STALL_MS)))]);
+        timer?.cancel();
+        if (stalled && out.count === before) {
+          ctx.logger.warn({ lines: out.count }, 'stopping before the outputs confirmed every line read; those lines will be read again at the next start');
+          return;
+        }
       }
     };
 
@@ -98,6 +139,7 @@ export default definePlugin({
         await done;
         for (const t of timers) t.cancel();
         await busy;
+        await drain();
         tailer.closeAll();
         saveDb();
       },

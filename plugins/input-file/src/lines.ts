@@ -1,9 +1,11 @@
 /**
- * Splits a file's bytes into lines on a delimiter, remembering how many bytes of complete lines
- * were consumed, so the saved offset always points at the start of a line: a restart re-reads a
- * partial last line instead of losing or repeating it. A line longer than `maxBytes` is cut (its
- * head is emitted, flagged) and the rest skipped without being buffered.
+ * Splits a file's bytes into lines on a delimiter, telling where each line ends, so the saved
+ * offset always points at the start of a line: a restart re-reads a partial last line instead of
+ * losing or repeating it. A line longer than `maxBytes` is cut (its head is emitted, flagged) and
+ * the rest skipped without being buffered.
  */
+export type LineFn = (text: string, truncated: boolean, end: number) => void;
+
 export class LineSplitter {
   private parts: Buffer[] = [];
   private partsLength = 0;
@@ -14,17 +16,13 @@ export class LineSplitter {
     private readonly maxBytes: number,
   ) {}
 
-  /** Bytes buffered in an unfinished line (not yet part of the committed offset). */
-  get pending(): number {
-    return this.partsLength;
-  }
-
   /**
-   * Feeds bytes; calls `line` for each complete line. Returns the number of bytes of `chunk`
-   * that belong to complete lines (including skipped oversize tails), i.e. how far the committed
-   * offset moves (plus what was pending before).
+   * Feeds bytes; calls `line` for each complete line with `end`, the index in `chunk` just after
+   * its delimiter (-1 for the head of an oversize line cut before its delimiter was seen). Returns
+   * the index just after the last delimiter in `chunk` (skipped oversize tails included), i.e.
+   * where the committed offset moves to, or -1 when it does not move.
    */
-  push(chunk: Buffer, line: (text: string, truncated: boolean) => void): number {
+  push(chunk: Buffer, line: LineFn): number {
     const d = this.delimiter;
     const dl = d.length;
     let start = 0;
@@ -38,10 +36,10 @@ export class LineSplitter {
         const whole = Buffer.concat(this.parts, this.partsLength + at - start);
         this.parts = [];
         this.partsLength = 0;
-        if (whole.length > this.maxBytes) line(whole.toString('utf8', 0, this.maxBytes), true);
-        else line(text(whole, 0, whole.length, dl), false);
-      } else if (at - start > this.maxBytes) line(chunk.toString('utf8', start, start + this.maxBytes), true);
-      else line(text(chunk, start, at, dl), false);
+        if (whole.length > this.maxBytes) line(whole.toString('utf8', 0, this.maxBytes), true, at + dl);
+        else line(text(whole, 0, whole.length, dl), false, at + dl);
+      } else if (at - start > this.maxBytes) line(chunk.toString('utf8', start, start + this.maxBytes), true, at + dl);
+      else line(text(chunk, start, at, dl), false, at + dl);
       start = at + dl;
       committedEnd = start;
     }
@@ -52,7 +50,7 @@ export class LineSplitter {
         const whole = Buffer.concat(this.parts, this.maxBytes);
         this.parts = [];
         this.partsLength = 0;
-        line(whole.toString('utf8'), true);
+        line(whole.toString('utf8'), true, -1);
         this.skipping = true;
       } else {
         this.parts.push(Buffer.from(chunk.subarray(start)));

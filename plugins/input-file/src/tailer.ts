@@ -1,15 +1,21 @@
 import { appendFileSync, openSync, readSync, fstatSync, closeSync, statSync, unlinkSync } from 'node:fs';
 import type { Clock, InputSink, Logger, Metrics } from '@pipeline/core';
+import { DeliveryTracker, Outstanding, SEGMENT_LINES } from './delivery.js';
 import { discover, type GlobPlan } from './discover.js';
-import { LineSplitter } from './lines.js';
-import { keyOf, SinceDb, TAIL_BYTES } from './sincedb.js';
+import { LineSplitter, type LineFn } from './lines.js';
+import { keyOf, SinceDb, TAIL_BYTES, type SinceEntry } from './sincedb.js';
 
 /**
  * Follows the files the globs match: finds new ones on each discovery, reads what was appended on
  * each stat tick, follows a file by inode (a rename keeps its place), finishes reading a file that
  * was renamed away or deleted through its still-open descriptor (rename+create rotation), and
  * starts over when a file shrank or its bytes before the saved offset changed (copytruncate).
- * Reads are synchronous and bounded per tick; between files and chunks it yields to the queue.
+ *
+ * Each file's sincedb entry records only what has been delivered (see DeliveryTracker), not what
+ * was read: with the memory queue, lines read but still in the queue at a crash are read again.
+ * Reads are synchronous, CHUNK bytes at a time; between chunks the loop yields to the event loop
+ * (timers, the monitoring API, the persisted queue's commits, the sincedb writes) and waits while
+ * the queue is full.
  */
 export interface TailerOptions {
   plans: GlobPlan[];
@@ -24,7 +30,9 @@ export interface TailerOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  line(text: string, path: string, truncated: boolean, sink: InputSink): void;
+  line(text: string, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined): void;
+  /** A sincedb entry changed; `lines` lines were delivered (0: some other change). */
+  progress(lines: number): void;
 }
 
 interface Tracked {
@@ -35,21 +43,38 @@ interface Tracked {
   fd: number;
   /** Where the next read starts. */
   readPos: number;
+  /** Offset just after the last complete line read. */
+  committed: number;
   /** Size at the last check (a change triggers the rewrite check). */
   lastSize: number;
   splitter: LineSplitter;
-  /** Bytes just before the committed offset. */
+  /** Bytes just before `committed` (the rewrite check). */
   tail: Buffer;
+  /** Bytes just before `readPos`: the tails of lines that end near the start of the next chunk. */
+  carry: Buffer;
+  /** Where this file's lines have been delivered up to: what its sincedb entry records. */
+  tracker: DeliveryTracker;
+  /** Its sincedb entry, updated in place as the watermark moves. */
+  entry: SinceEntry;
   seen: boolean;
+  /** Read to its end (rotated away, or read mode): closed once its lines are delivered. */
+  finished: boolean;
+  /** Read mode: handle as completed once delivered. */
+  completes: boolean;
 }
 
-const CHUNK = 256 * 1024;
+/** 64 KiB: a few hundred to a few thousand lines between two turns of the event loop. */
+const CHUNK = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export class Tailer {
   private readonly tracked = new Map<string, Tracked>();
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private firstDiscovery = true;
   private readonly m;
+  /** Lines pushed whose delivery has not been confirmed yet, over all files. */
+  readonly outstanding = new Outstanding();
 
   constructor(private readonly o: TailerOptions) {
     const mt = o.metrics;
@@ -81,6 +106,7 @@ export class Tailer {
         if (known.path !== p) {
           this.o.logger.debug({ from: known.path, to: p }, 'file renamed');
           known.path = p;
+          known.entry.path = p;
         }
         continue;
       }
@@ -101,20 +127,50 @@ export class Tailer {
       return;
     }
     let offset: number;
-    let tail: Buffer = Buffer.alloc(0);
-    if (saved && saved.offset <= size && this.fdTailMatches(fd, saved.offset, saved.tail)) {
-      offset = saved.offset;
-      tail = saved.tail;
-    } else if (this.o.mode === 'tail' && this.firstDiscovery && this.o.startAtEnd) {
-      offset = size;
-      tail = this.readTail(fd, offset);
-    } else offset = 0;
-    const t: Tracked = { key, dev, ino, path, fd, readPos: offset, lastSize: size, splitter: new LineSplitter(this.o.delimiter, this.o.maxLineBytes), tail, seen: true };
+    if (saved && saved.offset <= size && this.fdTailMatches(fd, saved.offset, saved.tail)) offset = saved.offset;
+    else if (this.o.mode === 'tail' && this.firstDiscovery && this.o.startAtEnd) offset = size;
+    else offset = 0;
+    const tail = offset > 0 ? this.readTail(fd, offset) : EMPTY;
+    const entry: SinceEntry = { dev, ino, offset, lastActive: this.o.clock.now(), tail, path, completed: false };
+    const t: Tracked = {
+      key,
+      dev,
+      ino,
+      path,
+      fd,
+      readPos: offset,
+      committed: offset,
+      lastSize: size,
+      splitter: new LineSplitter(this.o.delimiter, this.o.maxLineBytes),
+      tail,
+      carry: tail,
+      tracker: undefined as unknown as DeliveryTracker,
+      entry,
+      seen: true,
+      finished: false,
+      completes: false,
+    };
+    t.tracker = this.trackerFor(t, offset, tail);
     this.tracked.set(key, t);
+    this.o.sincedb?.entries.set(key, entry);
     this.m.discovered.inc();
     this.m.open.set(this.tracked.size);
     this.o.logger.info({ path, offset }, 'following file');
-    this.remember(t);
+    this.o.progress(0);
+  }
+
+  private trackerFor(t: Tracked, offset: number, tail: Buffer): DeliveryTracker {
+    const tracker: DeliveryTracker = new DeliveryTracker(offset, tail, this.outstanding, (lines) => {
+      const e = t.entry;
+      e.offset = tracker.watermark;
+      e.tail = tracker.tail;
+      e.lastActive = this.o.clock.now();
+      // back in the db if sincedb_clean_after dropped it while the file sat idle
+      this.o.sincedb?.entries.set(t.key, e);
+      this.o.progress(lines);
+      if (t.finished && tracker.idle) this.close(t);
+    });
+    return tracker;
   }
 
   private fdTailMatches(fd: number, offset: number, tail: Buffer): boolean {
@@ -143,26 +199,27 @@ export class Tailer {
     return b;
   }
 
-  private committed(t: Tracked): number {
-    return t.readPos - t.splitter.pending;
+  /**
+   * The TAIL_BYTES bytes before index `end` of the chunk in `buf` that starts at `chunkStart`,
+   * taken from the bytes as they were read (reading them back later could see a rewritten file).
+   */
+  private tailAt(t: Tracked, chunkStart: number, end: number): Buffer {
+    const want = Math.min(TAIL_BYTES, chunkStart + end);
+    if (end >= want) return Buffer.from(this.buf.subarray(end - want, end));
+    return Buffer.concat([t.carry.subarray(t.carry.length - (want - end)), this.buf.subarray(0, end)]);
   }
 
-  private remember(t: Tracked, completed = false): void {
-    const db = this.o.sincedb;
-    if (!db) return;
-    db.entries.set(t.key, { dev: t.dev, ino: t.ino, offset: this.committed(t), lastActive: this.o.clock.now(), tail: t.tail, path: t.path, completed });
-  }
-
-  /** Reads every followed file to its current end; files gone from the globs are finished and closed. */
+  /** Reads every followed file to its current end; files gone from the globs are finished. */
   async readAll(sink: InputSink, stopping: () => boolean): Promise<void> {
     for (const t of [...this.tracked.values()]) {
+      if (t.finished) continue;
       if (stopping()) return;
       await this.readFile(t, sink, stopping);
-      if (!t.seen) {
+      if (!t.finished && !t.seen) {
         // renamed away or deleted: its descriptor was read to the end above
         this.m.rotations.inc();
         this.o.logger.info({ path: t.path }, 'file rotated away or deleted; finished reading it');
-        this.close(t);
+        this.finish(t);
       }
     }
   }
@@ -174,39 +231,86 @@ export class Tailer {
     } catch {
       return;
     }
-    if (size < t.readPos || (size !== t.lastSize && !this.fdTailMatches(t.fd, this.committed(t), t.tail))) {
+    if (size < t.readPos || (size !== t.lastSize && !this.fdTailMatches(t.fd, t.committed, t.tail))) {
       this.m.truncations.inc();
       this.o.logger.info({ path: t.path, size, offset: t.readPos }, 'file truncated or rewritten; reading from its start');
       t.splitter.reset();
-      t.readPos = 0;
-      t.tail = Buffer.alloc(0);
+      t.readPos = t.committed = 0;
+      t.tail = t.carry = EMPTY;
+      // lines of the old content still in the queue no longer say anything about this file
+      t.tracker.detach();
+      t.tracker = this.trackerFor(t, 0, EMPTY);
+      t.entry.offset = 0;
+      t.entry.tail = EMPTY;
+      this.o.progress(0);
     }
     t.lastSize = size;
+    t.entry.lastActive = this.o.clock.now();
     const path = t.path;
-    const emit = (text: string, truncated: boolean) => this.o.line(text, path, truncated, sink);
+    const track = sink.tracksDelivery === true;
+    let chunkStart = 0;
+    const emit: LineFn = (text, truncated, end) => {
+      const tracker = t.tracker;
+      this.o.line(text, path, truncated, sink, tracker.add(track));
+      if (end >= 0 && tracker.openLines >= SEGMENT_LINES) tracker.seal(chunkStart + end, this.tailAt(t, chunkStart, end));
+    };
+    let first = true;
     while (t.readPos < size) {
       if (!sink.writable) await sink.whenWritable();
+      else if (!first) await yieldToLoop();
+      first = false;
       if (stopping()) break;
       const n = readSync(t.fd, this.buf, 0, Math.min(CHUNK, size - t.readPos), t.readPos);
       if (n <= 0) break;
       this.m.bytes.inc(n);
-      t.splitter.push(this.buf.subarray(0, n), emit);
+      chunkStart = t.readPos;
+      const end = t.splitter.push(this.buf.subarray(0, n), emit);
       t.readPos += n;
+      if (end >= 0) {
+        t.tail = this.tailAt(t, chunkStart, end);
+        t.committed = chunkStart + end;
+        // lines after the last full segment, or bytes skipped without a line: sealed at the chunk's last line
+        if (t.tracker.openLines > 0 || t.committed > t.tracker.sealedEnd) t.tracker.seal(t.committed, t.tail);
+      }
+      t.carry = n >= TAIL_BYTES ? Buffer.from(this.buf.subarray(n - TAIL_BYTES, n)) : this.tailAt(t, chunkStart, n);
     }
-    const c = this.committed(t);
-    if (c > 0) t.tail = this.readTail(t.fd, c);
     if (this.o.mode === 'read' && t.readPos >= size && !stopping()) {
       const rest = t.splitter.takeRest();
-      if (rest !== undefined) emit(rest, false);
-      if (t.readPos > 0) t.tail = this.readTail(t.fd, t.readPos);
-      this.complete(t);
-      return;
+      if (rest !== undefined) this.o.line(rest, path, false, sink, t.tracker.add(track));
+      if (rest !== undefined || t.readPos > t.committed) {
+        t.committed = t.readPos;
+        t.tail = this.readTail(t.fd, t.readPos);
+        t.tracker.seal(t.committed, t.tail);
+      }
+      t.completes = true;
+      this.finish(t);
     }
-    this.remember(t);
   }
 
+  /** Nothing more to read from `t`: it is closed (and completed) once its lines are delivered. */
+  private finish(t: Tracked): void {
+    t.finished = true;
+    // the head of an oversize line that will never end: nothing more can complete it
+    if (t.tracker.openLines > 0) t.tracker.seal(t.readPos, this.readTail(t.fd, t.readPos));
+    if (t.tracker.idle) this.close(t);
+  }
+
+  private close(t: Tracked): void {
+    if (this.tracked.get(t.key) !== t) return; // closed already
+    if (t.completes) this.complete(t);
+    try {
+      closeSync(t.fd);
+    } catch {
+      /* already closed */
+    }
+    this.tracked.delete(t.key);
+    this.m.open.set(this.tracked.size);
+  }
+
+  /** Read mode, after every line of the file was delivered: remembered as done, then the action. */
   private complete(t: Tracked): void {
-    this.remember(t, true);
+    t.entry.completed = true;
+    this.o.progress(0);
     this.m.completed.inc();
     const action = this.o.completedAction;
     if ((action === 'log' || action === 'log_and_delete') && this.o.completedLog) appendFileSync(this.o.completedLog, t.path + '\n');
@@ -217,23 +321,12 @@ export class Tailer {
         this.o.logger.warn({ path: t.path, err: (e as Error).message }, 'cannot delete completed file');
       }
     }
-    this.close(t);
   }
 
-  private close(t: Tracked): void {
-    try {
-      closeSync(t.fd);
-    } catch {
-      /* already closed */
-    }
-    this.tracked.delete(t.key);
-    this.m.open.set(this.tracked.size);
-  }
-
-  /** Saves offsets of every followed file and closes them. */
+  /** Closes every file (at stop, after the deliveries were waited for); entries keep the watermarks. */
   closeAll(): void {
     for (const t of [...this.tracked.values()]) {
-      this.remember(t);
+      t.completes &&= t.tracker.idle;
       this.close(t);
     }
   }
