@@ -1,4 +1,4 @@
-import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { definePlugin, Event, fieldRef, opt, Timestamp, type InputSink } from '@pipeline/core';
 import { UdpServer } from './server.js';
 
 export { UdpServer, type UdpServerOptions } from './server.js';
@@ -36,7 +36,17 @@ export default definePlugin({
     const events = ctx.metrics.counter('events');
     const plain = PLAIN_CODECS.has(ctx.codec.name);
     const clock = ctx.clock;
-    const ipField = o.source_ip_fieldname;
+    const ipField = fieldRef(o.source_ip_fieldname); // a field reference, as Logstash's event.set takes it
+    const decoder = plain ? undefined : ctx.codec.create();
+    let from = '';
+    let fromPort = 0;
+    let target: InputSink | undefined;
+    const emitDecoded = (e: Event) => {
+      e.set(ipField, from);
+      e.set('port', fromPort);
+      events.inc();
+      target!.push(e);
+    };
     const server = new UdpServer({
       host: o.host,
       port: o.port,
@@ -48,21 +58,18 @@ export default definePlugin({
       onMessage(msg, host, port, sink: InputSink) {
         if (plain) {
           const fields: Record<string, unknown> = { message: datagramText(msg) };
-          fields[ipField] = host;
+          ipField.set(fields, host);
           fields.port = port;
           events.inc();
           sink.push(new Event(fields, new Timestamp(clock.now())));
           return;
         }
-        const decoder = ctx.codec.create();
-        const emit = (e: Event) => {
-          e.fields[ipField] = host;
-          e.fields.port = port;
-          events.inc();
-          sink.push(e);
-        };
-        decoder.decode(msg, emit);
-        decoder.flush(emit);
+        target = sink;
+        // one decoder for the socket: flush() after each datagram leaves it empty for the next
+        from = host;
+        fromPort = port;
+        decoder!.decode(msg, emitDecoded);
+        decoder!.flush(emitDecoded);
       },
     });
     let stopped: () => void;

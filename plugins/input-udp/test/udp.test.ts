@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { describe, it } from 'node:test';
 import { runCommand, start, waitFor } from '@pipeline/input-tcp/testing';
+import jsonLines from '@pipeline/codec-json_lines';
 import udp from '../src/index.js';
 
 function sendDatagrams(port: number, msgs: (string | Buffer)[]): Promise<void> {
@@ -42,6 +43,27 @@ describe('udp input', () => {
       assert.deepEqual(msgs, ['a\u0000\ufffd', 'with newline']);
       assert.equal(t.sink.events[0]!.get('src'), '127.0.0.1');
       assert.equal(t.sink.events[0]!.get('host'), undefined);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('decodes each datagram with the configured codec, one decoder for the socket, nothing carried between datagrams', async () => {
+    const t = await start(udp, 'port => 0 host => "127.0.0.1" source_ip_fieldname => "[src][ip]"', { codecDef: jsonLines, codecOptions: { delimiter: '\n', charset: 'UTF-8' } });
+    try {
+      // the first datagram ends in the middle of a line: flush makes it an event of its own
+      await sendDatagrams(t.port, ['{"a":1}\n{"b":2}\n', '{"c":', '{"d":4}\n']);
+      await waitFor(() => t.sink.events.length === 4, '4 events');
+      const byKey = (k: string) => t.sink.events.find((e) => e.get(k) !== undefined);
+      assert.equal(byKey('a')!.get('a'), 1);
+      assert.equal(byKey('b')!.get('b'), 2);
+      assert.equal(byKey('d')!.get('d'), 4, 'the cut datagram did not swallow the next one');
+      const broken = t.sink.events.find((e) => e.hasTag('_jsonparsefailure'));
+      assert.equal(broken?.get('message'), '{"c":');
+      for (const e of t.sink.events) {
+        assert.equal(e.get('[src][ip]'), '127.0.0.1');
+        assert.equal(typeof e.get('port'), 'number');
+      }
     } finally {
       await t.stop();
     }
