@@ -12,6 +12,7 @@ import { pluginCommands } from './plugin.js';
 import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
+import { watchStdout } from './stdout-closed.js';
 
 /**
  * The `pipeline` command. Settings come from built-in defaults, then `config/pipeline.yml`
@@ -56,6 +57,7 @@ function withSettingFlags(y: Argv): Argv {
 }
 
 export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
+  watchStdout();
   let code = 0;
   await yargs(args)
     .scriptName('pipeline')

@@ -10,6 +10,7 @@ import { checkConfig, configSourcesFor, loadPipeline } from '../runtime/load.js'
 import type { Pipeline } from '../runtime/pipeline.js';
 import type { PipelinePlan } from '../runtime/plan.js';
 import { num, type Settings } from '../runtime/settings.js';
+import { onStdoutError } from './stdout-closed.js';
 
 /**
  * `pipeline start`: check the config, or run it until its inputs finish or a signal stops it.
@@ -110,6 +111,15 @@ export async function startCommand(settings: Settings): Promise<number> {
       logger.info({ file }, 'state dump written');
     }
   };
+  // the reader of stdout went away (`| head -1`): a clean stop, as for SIGTERM, without a stack trace
+  let stdoutFailed = false;
+  const restoreStdout = onStdoutError((err) => {
+    if (stdoutFailed) return;
+    stdoutFailed = true;
+    if (err.code === 'EPIPE') logger.info('standard output was closed by its reader (EPIPE); stopping');
+    else logger.error({ err: err.message }, 'standard output failed; stopping');
+    void pipeline.stop();
+  });
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHup);
@@ -129,6 +139,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
+  restoreStdout();
   if (pipeline.failedInputs > 0 && signals === 0) {
     logger.error({ inputs: pipeline.failedInputs }, 'stopped because inputs failed');
     return 1;

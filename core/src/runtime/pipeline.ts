@@ -395,7 +395,7 @@ export class Pipeline {
         ? this.queue.ack(batch)
         : Promise.all(pending).then(
             () => this.queue.ack(batch),
-            (err: unknown) => this.logger.warn({ err, events: batch.length }, 'batch not acknowledged: an output could not write it'),
+            (err: unknown) => this.notAcknowledged(err, batch.length),
           ),
     );
     this.acking.add(acked);
@@ -407,6 +407,21 @@ export class Pipeline {
       },
     );
     return received;
+  }
+
+  private unacked = { events: 0, batches: 0, lastLog: -Infinity };
+
+  /** A batch an output could not write stays unacknowledged; logged at most every 10 s, not per batch. */
+  private notAcknowledged(err: unknown, events: number): void {
+    const u = this.unacked;
+    u.events += events;
+    u.batches++;
+    const now = this.clock.now();
+    if (now - u.lastLog < 10_000) return;
+    u.lastLog = now;
+    this.logger.warn({ err: (err as Error)?.message ?? String(err), batches: u.batches, events: u.events }, 'batches not acknowledged: an output could not write them (a persisted queue delivers them again at the next start)');
+    u.events = 0;
+    u.batches = 0;
   }
 
   /**
@@ -501,6 +516,7 @@ export class Pipeline {
       await closeInstance(o.instance).catch((err) => this.logger.error({ err }, 'output failed to close'));
     }
     await Promise.all(this.acking); // closed outputs have written (or given up on) their buffers
+    if (this.unacked.batches > 0) this.logger.warn({ batches: this.unacked.batches, events: this.unacked.events }, 'batches not acknowledged since the last report');
     if (this.queue instanceof PersistedQueue) this.queue.dispose();
     this.logger.info({ in: this.eventsIn.value, out: this.eventsOut.value }, 'pipeline stopped');
   }
