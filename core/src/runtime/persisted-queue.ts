@@ -207,7 +207,15 @@ export class PersistedQueue extends BatchingQueue {
             if (this.recoveredEvents > 0) this.o.logger?.info({ events: this.recoveredEvents }, 'persisted queue: delivering events left by the previous run');
             this.commit();
           }
-        } else this.commit();
+        } else {
+          // give back the write-ahead log's space first (a no-op while there is no room for it)
+          try {
+            this.open.db.pragma('wal_checkpoint(TRUNCATE)');
+          } catch (err) {
+            if (!isDiskFullError(err, this.o.dir)) throw err;
+          }
+          this.commit();
+        }
       }, delay);
     }
   }

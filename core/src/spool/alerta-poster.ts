@@ -50,10 +50,18 @@ export function makeApiKeyRedactor(apiKey: string | undefined): (s: string) => s
 }
 
 export class AlertaPoster<B extends object> implements OutputInstance {
-  readonly spool: Spool;
   readonly loop: DeliveryLoop;
   private readonly client: HttpJsonClient;
   private readonly redact: (s: string) => string;
+
+  /**
+   * Opens the spool a poster with these options uses: `<path.data>/spool/<kind>-<id>.sqlite` unless
+   * configured. Waits (logging) while its disk is too full to open it, so a start-up on a full
+   * disk waits instead of failing.
+   */
+  static openSpool(o: Pick<AlertaPosterOptions, 'kind' | 'spoolPath' | 'spoolMaxBytes' | 'spoolMaxAgeMs'>, ctx: PluginContext): Promise<Spool> {
+    return Spool.open({ path: spoolPath(ctx, o.kind, o.spoolPath), clock: ctx.clock, logger: ctx.logger, maxBytes: o.spoolMaxBytes, maxAgeMs: o.spoolMaxAgeMs, what: `${o.kind} spool` });
+  }
 
   constructor(
     private readonly o: AlertaPosterOptions,
@@ -65,6 +73,8 @@ export class AlertaPoster<B extends object> implements OutputInstance {
       /** Fields that identify a refused body in the log. */
       describe: (body: B) => Record<string, unknown>;
     },
+    /** From `AlertaPoster.openSpool` with the same options. */
+    readonly spool: Spool,
   ) {
     this.describe = hooks.describe;
     this.redact = makeApiKeyRedactor(o.apiKey);
@@ -77,7 +87,6 @@ export class AlertaPoster<B extends object> implements OutputInstance {
       rejectUnauthorized: o.verifyTls,
       timeoutMs: o.requestTimeoutMs,
     });
-    this.spool = new Spool({ path: spoolPath(ctx, o.kind, o.spoolPath), clock: ctx.clock, logger: ctx.logger, maxBytes: o.spoolMaxBytes, maxAgeMs: o.spoolMaxAgeMs });
     this.loop = new DeliveryLoop({
       spool: this.spool,
       clock: ctx.clock,
@@ -95,8 +104,13 @@ export class AlertaPoster<B extends object> implements OutputInstance {
 
   private readonly describe: (body: B) => Record<string, unknown>;
 
-  receive(events: readonly Event[]): void {
+  /**
+   * Spools the batch's bodies in one transaction. Returns a promise only when the spool's disk is
+   * full: the batch is acknowledged to the pipeline's queue once it is on disk, never before.
+   */
+  receive(events: readonly Event[]): void | Promise<void> {
     const items: NewItem[] = [];
+    let waits: Promise<void>[] | undefined;
     for (const ev of events) {
       const built = this.build(ev);
       if (built.ok) {
@@ -104,11 +118,15 @@ export class AlertaPoster<B extends object> implements OutputInstance {
         continue;
       }
       const reason = this.redact(built.reason);
-      this.spool.deadLetterNew(JSON.stringify(built.body), 'invalid', reason);
+      const payload = JSON.stringify(built.body);
+      const w = this.loop.write(() => this.spool.deadLetterNew(payload, 'invalid', reason));
+      if (w !== undefined) (waits ??= []).push(w);
       this.loop.counters.failed.inc();
       this.ctx.logger.error({ reason, ...this.describe(built.body) }, `${this.o.kind}: not sent, Alerta would refuse it`);
     }
-    if (items.length > 0) this.loop.enqueue(items);
+    const w = items.length > 0 ? this.loop.enqueue(items) : undefined;
+    if (w !== undefined) (waits ??= []).push(w);
+    return waits === undefined ? undefined : Promise.all(waits).then(() => undefined);
   }
 
   private async send(item: SpoolItem): Promise<DeliveryOutcome> {

@@ -15,6 +15,14 @@ import type { NewItem, Spool, SpoolItem } from './spool.js';
  *   destination's message.
  * - `reject`: refused for good (400, 401, 403, 415, SMTP 5xx): dead-lettered at once, never retried.
  * Timers run on the injected clock, so tests drive outages on a virtual clock.
+ *
+ * A full spool disk is back-pressure, not loss: a write that does not fit (`enqueue`, or any spool
+ * write passed to `write`) returns a promise that resolves once it is on disk, and later writes
+ * queue behind it in order. An output returns that promise from `receive`, so the pipeline does
+ * not acknowledge the batch to its queue (and, with the persisted queue, keeps it on disk) until
+ * the spool has committed it. Writes are retried with back-off (and as soon as a delivery frees
+ * room); delivery pauses while its acknowledgements cannot be committed, so a crash re-sends at
+ * most the one message in flight.
  */
 export type DeliveryOutcome =
   | { kind: 'delivered' }
@@ -88,6 +96,10 @@ export class DeliveryLoop {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private current: Promise<void> | undefined;
+  /** Spool writes waiting for room on a full disk, in order. */
+  private waiting: { op: () => boolean; resolve: () => void }[] = [];
+  /** The next attempt after a full disk (writes and acknowledgements). */
+  private diskTimer: TimerHandle | undefined;
 
   constructor(options: DeliveryOptions) {
     this.o = options;
@@ -101,22 +113,68 @@ export class DeliveryLoop {
     return this.outage;
   }
 
-  /** Spools messages (in order) and starts delivering them. */
-  enqueue(items: readonly NewItem[]): void {
-    const r = this.o.spool.add(items);
-    this.counters.duplicates.inc(r.duplicates);
-    if (r.refused > 0) {
-      this.counters.failed.inc(r.refused);
-      this.o.logger.error({ refused: r.refused }, 'spool full (disk and memory reserve): messages dropped');
-    }
-    if (this.outage) this.counters.spooled.inc(r.added);
+  /**
+   * Spools messages (in order) and starts delivering them. Returns nothing once they are in the
+   * spool, or (full disk) a promise that resolves once they are: the caller must not acknowledge
+   * them before.
+   */
+  enqueue(items: readonly NewItem[]): void | Promise<void> {
+    const done = this.write(() => {
+      const r = this.o.spool.add(items);
+      if (r.full) return false;
+      this.counters.duplicates.inc(r.duplicates);
+      if (this.outage) this.counters.spooled.inc(r.added);
+      return true;
+    });
     this.updateGauges();
     this.kick();
+    return done;
   }
 
-  /** Starts a delivery pass unless one is running or a retry is scheduled. */
+  /**
+   * Runs a spool write (`op` returns false when the disk is full) now, or, when it does not fit or
+   * other writes already wait, once there is room, in order. Nothing while it waits is lost: the
+   * caller holds the promise and, with it, the acknowledgement of what it was given.
+   */
+  write(op: () => boolean): void | Promise<void> {
+    if (this.waiting.length === 0 && op()) return;
+    return new Promise<void>((resolve) => {
+      this.waiting.push({ op, resolve });
+      this.scheduleDiskRetry();
+    });
+  }
+
+  /** True while spool writes wait for room on a full disk. */
+  get waitingForDisk(): boolean {
+    return this.waiting.length > 0 || this.diskTimer !== undefined;
+  }
+
+  /** Runs the waiting writes in order; false if the disk is still full. */
+  private retryWrites(): boolean {
+    while (this.waiting.length > 0) {
+      const w = this.waiting[0]!;
+      if (!w.op()) return false;
+      this.waiting.shift();
+      w.resolve();
+    }
+    return true;
+  }
+
+  private scheduleDiskRetry(): void {
+    if (this.diskTimer !== undefined || this.closed) return;
+    this.diskTimer = this.o.clock.setTimeout(() => {
+      this.diskTimer = undefined;
+      this.o.spool.reclaim();
+      const ok = this.o.spool.sync() && this.retryWrites();
+      this.updateGauges();
+      if (!ok) this.scheduleDiskRetry();
+      else this.kick();
+    }, Math.max(1, this.o.spool.retryMs));
+  }
+
+  /** Starts a delivery pass unless one is running, a retry is scheduled, or the disk is full. */
   kick(): void {
-    if (this.closed || this.sending || this.timer) return;
+    if (this.closed || this.sending || this.timer || this.diskTimer) return;
     this.current = this.pump();
   }
 
@@ -141,7 +199,12 @@ export class DeliveryLoop {
     this.o.logger.warn({ evicted: evicted.length }, 'spool caps reached: oldest messages summarised instead of replayed');
     const summaries = this.o.summarise?.(evicted) ?? [];
     const now = this.o.clock.now();
-    for (let i = summaries.length - 1; i >= 0; i--) this.o.spool.addAtHead(summaries[i]!, now, `${SUMMARY_KEY}${now}:${this.summaries++}`);
+    for (let i = summaries.length - 1; i >= 0; i--) {
+      if (!this.o.spool.addAtHead(summaries[i]!, now, `${SUMMARY_KEY}${now}:${this.summaries++}`)) {
+        this.o.logger.error({ evicted: evicted.length }, 'spool: the disk filled while writing the summary of evicted messages; the summary is lost');
+        break;
+      }
+    }
   }
 
   private async pump(): Promise<void> {
@@ -158,18 +221,31 @@ export class DeliveryLoop {
           outcome = { kind: 'retry', unavailable: true, status: 'error', message: (err as Error).message };
         }
         if (outcome.kind === 'delivered') {
-          this.o.spool.ack(item);
+          const recorded = this.o.spool.ack(item);
           this.counters.delivered.inc();
           if (this.outage) this.o.logger.info({ waiting: this.o.spool.depth }, 'destination reachable again: delivering spooled messages');
           this.outage = false;
+          if (!recorded) {
+            // the delivery is not committed: send nothing more until it is (bounded re-sends)
+            this.scheduleDiskRetry();
+            break;
+          }
+          // a delivery frees room: writes waiting for it go in now
+          if (this.waiting.length > 0) this.retryWrites();
         } else if (outcome.kind === 'reject') {
-          this.o.spool.deadLetter(item, outcome.status, outcome.message);
+          if (!this.o.spool.deadLetter(item, outcome.status, outcome.message)) {
+            this.scheduleDiskRetry(); // still at the head: decided again once there is room
+            break;
+          }
           this.counters.failed.inc();
           this.o.logger.error({ status: outcome.status, message: outcome.message }, 'destination refused a message: dead-lettered');
         } else {
           const attempts = item.attempts + 1;
           if (!outcome.unavailable && attempts >= this.o.retry.maxAttempts) {
-            this.o.spool.deadLetter(item, outcome.status, outcome.message);
+            if (!this.o.spool.deadLetter(item, outcome.status, outcome.message)) {
+              this.scheduleDiskRetry();
+              break;
+            }
             this.counters.failed.inc();
             this.o.logger.error({ status: outcome.status, message: outcome.message, attempts }, 'giving up after bounded retries: dead-lettered');
             continue;
@@ -188,7 +264,7 @@ export class DeliveryLoop {
       }
     } finally {
       // idle or waiting for a retry: make the acknowledgements durable now
-      this.o.spool.sync();
+      if (!this.o.spool.sync()) this.scheduleDiskRetry();
       this.sending = false;
       this.updateGauges();
       const waiters = this.idleWaiters;
@@ -225,7 +301,11 @@ export class DeliveryLoop {
     this.closed = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.diskTimer?.cancel();
+    this.diskTimer = undefined;
     await this.current;
+    // writes still waiting were never acknowledged to the pipeline's queue: they are not lost
+    if (this.waiting.length > 0) this.o.logger.warn({ writes: this.waiting.length }, 'spool closed on a full disk with writes waiting (left unacknowledged in the queue)');
     this.o.spool.close();
   }
 }

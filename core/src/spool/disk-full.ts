@@ -1,4 +1,5 @@
 import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from '../plugin/define.js';
 
 /**
@@ -11,14 +12,17 @@ import type { Logger } from '../plugin/define.js';
 /** Below this much free space, an SQLite I/O error on write is taken for a full disk. */
 const NEARLY_FULL_BYTES = 1024 * 1024;
 
-/** Free bytes for an unprivileged writer on the file system holding `path`; undefined if unknown. */
+/** Free bytes for an unprivileged writer on the file system holding `path` (or its directory, for a file not created yet); undefined if unknown. */
 export function freeBytes(path: string): number | undefined {
-  try {
-    const s = statfsSync(path);
-    return Number(s.bavail) * Number(s.bsize);
-  } catch {
-    return undefined;
+  for (const p of [path, dirname(path)]) {
+    try {
+      const s = statfsSync(p);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      // not there (yet): try the directory
+    }
   }
+  return undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../plugin/clock.js';
 import type { Logger } from '../plugin/define.js';
+import { DiskFullState, isDiskFullError as isFull } from './disk-full.js';
 
 /**
  * A durable, ordered spool of outgoing messages (alerts, heartbeats, mails) in one SQLite file.
@@ -11,9 +12,11 @@ import type { Logger } from '../plugin/define.js';
  * the destination refused for good, the idempotency keys of recently delivered messages, staged
  * rows (e.g. an e-mail digest being collected) and a small key/value table for plugin state.
  *
- * When the disk (or the database's page cap) is full, new messages are held in memory, the
- * condition is reported once through the logger and `diskFull`, and they are written to the
- * database as soon as it accepts writes again. Nothing throws into the pipeline.
+ * When the disk (or the database's page cap) is full, a write reports it (`add` returns
+ * `full`, the others false) and nothing is taken in: the caller (the delivery loop) holds on to
+ * what it was given, unacknowledged, and tries again with back-off, so the pipeline's queue keeps
+ * it until it is on disk here. Nothing acknowledged is ever held only in memory. The condition is
+ * logged once per interval with the path and the free space. Nothing throws into the pipeline.
  */
 /** Version of the spool's on-disk format. */
 export const SPOOL_FORMAT_VERSION = 1;
@@ -31,14 +34,15 @@ export interface SpoolOptions {
   dedupWindowMs?: number;
   /** Caps the database file at this many pages (SQLite `max_page_count`); a full cap acts as a full disk. */
   maxPageCount?: number;
-  /** Held in memory at most while the disk is full; beyond it new messages are refused (counted by the caller). */
-  memoryLimit?: number;
   /**
-   * Deliveries acknowledged in one transaction (default 64). The delivery loop commits whatever is
-   * pending as soon as it goes idle, so only a crash in the middle of a busy stream can resend up
-   * to this many delivered messages; their idempotency keys are in the same transaction.
+   * Deliveries acknowledged in one transaction (default 1: every delivery is committed before the
+   * next message is sent, so kill -9 re-sends at most the one message in flight, however many
+   * times it happens). A larger batch trades that bound for fewer commits; the loop also commits
+   * whatever is pending as soon as it goes idle. Idempotency keys are in the same transaction.
    */
   ackBatch?: number;
+  /** Names the spool in the disk-full log ("alerta spool"). Default "spool". */
+  what?: string;
 }
 
 export interface SpoolItem {
@@ -47,8 +51,6 @@ export interface SpoolItem {
   readonly createdMs: number;
   attempts: number;
   readonly payload: string;
-  /** True while the item exists only in memory (disk full). */
-  readonly inMemory: boolean;
 }
 
 export interface NewItem {
@@ -62,10 +64,8 @@ export interface AddResult {
   added: number;
   /** Skipped because the same key is waiting or was delivered. */
   duplicates: number;
-  /** Held in memory because the database could not be written. */
-  inMemory: number;
-  /** Refused: the disk is full and the memory reserve too. */
-  refused: number;
+  /** Nothing was added: the disk is full. The caller keeps the items and tries again (see `retryMs`). */
+  full: boolean;
 }
 
 export interface DeadLetter {
@@ -84,12 +84,9 @@ export interface StagedRow {
   payload: string;
 }
 
-const FULL_CODES = new Set(['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_SHORT_READ']);
-
 /** True for the errors SQLite raises when it cannot grow the file: a full disk or the page cap. */
-export function isDiskFullError(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return typeof code === 'string' && (FULL_CODES.has(code) || code.startsWith('SQLITE_IOERR'));
+export function isDiskFullError(err: unknown, path?: string): boolean {
+  return isFull(err, path);
 }
 
 interface Row {
@@ -102,24 +99,24 @@ interface Row {
 
 export class Spool {
   private readonly db: Database.Database;
+  private readonly path: string;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
   private readonly maxBytes: number;
   private readonly maxAgeMs: number;
   private readonly dedupWindowMs: number;
-  private readonly memoryLimit: number;
-  private readonly memory: SpoolItem[] = [];
   private nextSeq: number;
   private totalBytes: number;
   private dbCount: number;
-  private full = false;
+  private readonly disk: DiskFullState;
+  private nextRetryMs = 0;
   private lastPrune = 0;
   private readonly ackBatch: number;
   /** Delivered messages whose removal is not committed yet: always the oldest ones, in order. */
   private pendingAcks: SpoolItem[] = [];
   private ackFloor = Number.NEGATIVE_INFINITY;
 
-  private readonly stmt: {
+  private stmt!: {
     insert: Database.Statement;
     head: Database.Statement;
     remove: Database.Statement;
@@ -141,16 +138,53 @@ export class Spool {
     delKv: Database.Statement;
   };
 
+  /**
+   * Opens a spool, waiting (logging, retrying with back-off on `clock`) while its disk is too full
+   * to create or open the database: start-up on a full disk waits instead of crash-looping.
+   */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const disk = new DiskFullState({ what: options.what ?? 'spool', path: options.path, logger: options.logger });
+    for (;;) {
+      try {
+        const spool = new Spool(options);
+        disk.recovered(options.clock.now());
+        return spool;
+      } catch (err) {
+        if (!isFull(err, options.path)) throw err;
+        const ms = disk.failed(err, 0, options.clock.now());
+        await new Promise<void>((resolve) => options.clock.setTimeout(resolve, ms));
+      }
+    }
+  }
+
   constructor(options: SpoolOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
+    this.path = options.path;
     this.clock = options.clock;
     this.logger = options.logger;
     this.maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
     this.dedupWindowMs = options.dedupWindowMs ?? 7 * 86_400_000;
-    this.memoryLimit = options.memoryLimit ?? 10_000;
-    this.ackBatch = Math.max(1, options.ackBatch ?? 64);
+    this.ackBatch = Math.max(1, options.ackBatch ?? 1);
+    this.disk = new DiskFullState({ what: options.what ?? 'spool', path: options.path, logger: options.logger });
     this.db = new Database(options.path);
+    try {
+      this.init(options);
+    } catch (err) {
+      this.db.close(); // a failed open (a full disk) leaves no handle behind
+      throw err;
+    }
+    const agg = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(payload AS BLOB))), 0) AS bytes, COALESCE(MAX(seq), 0) AS max FROM items').get() as {
+      n: number;
+      bytes: number;
+      max: number;
+    };
+    this.dbCount = agg.n;
+    this.totalBytes = agg.bytes;
+    this.nextSeq = agg.max + 1;
+  }
+
+  private init(options: SpoolOptions): void {
     // WAL with synchronous=NORMAL survives a process crash; a power cut may lose the last commits.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -193,19 +227,11 @@ export class Spool {
       setKv: this.db.prepare('INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)'),
       delKv: this.db.prepare('DELETE FROM kv WHERE k = ?'),
     };
-    const agg = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(CAST(payload AS BLOB))), 0) AS bytes, COALESCE(MAX(seq), 0) AS max FROM items').get() as {
-      n: number;
-      bytes: number;
-      max: number;
-    };
-    this.dbCount = agg.n;
-    this.totalBytes = agg.bytes;
-    this.nextSeq = agg.max + 1;
   }
 
-  /** Messages waiting (on disk and in memory). */
+  /** Messages waiting. */
   get depth(): number {
-    return this.dbCount - this.pendingAcks.length + this.memory.length;
+    return this.dbCount - this.pendingAcks.length;
   }
 
   /** Payload bytes waiting. */
@@ -215,14 +241,49 @@ export class Spool {
 
   /** True while writes fail for lack of space. */
   get diskFull(): boolean {
-    return this.full;
+    return this.disk.full;
   }
 
-  /** Adds messages at the tail, in order, in one transaction. Never throws for a full disk. */
+  /** How long to wait before trying a write that failed on a full disk again (grows with each failure). */
+  get retryMs(): number {
+    return this.nextRetryMs;
+  }
+
+  /** A write failed: a full disk is recorded (and logged, once per interval); anything else is thrown. */
+  private failed(err: unknown): void {
+    if (!isFull(err, this.path)) throw err;
+    this.nextRetryMs = this.disk.failed(err, this.depth, this.clock.now());
+  }
+
+  /**
+   * Before a write is tried again on a full disk: moves the write-ahead log into the database and
+   * truncates it, giving back the log's space (which can be most of what a small disk holds).
+   * Fails harmlessly while there is no room for that either.
+   */
+  reclaim(): void {
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      if (!isFull(err, this.path)) throw err;
+    }
+  }
+
+  private succeeded(): void {
+    if (this.disk.full) this.disk.recovered(this.clock.now());
+  }
+
+  /**
+   * Adds messages at the tail, in order, in one transaction: all of them, or (disk full) none, with
+   * `full` set. Never throws for a full disk.
+   */
   add(items: readonly NewItem[]): AddResult {
-    const result: AddResult = { added: 0, duplicates: 0, inMemory: 0, refused: 0 };
+    const result: AddResult = { added: 0, duplicates: 0, full: false };
     if (items.length === 0) return result;
-    this.flushMemory();
+    // committed deletions free pages for what is added
+    if (this.pendingAcks.length > 0 && !this.sync()) {
+      result.full = true;
+      return result;
+    }
     const now = this.clock.now();
     const fresh: SpoolItem[] = [];
     const seenKeys = new Set<string>();
@@ -235,93 +296,70 @@ export class Spool {
         }
         seenKeys.add(key);
       }
-      fresh.push({ seq: this.nextSeq++, key, createdMs: it.createdMs ?? now, attempts: 0, payload: it.payload, inMemory: false });
+      fresh.push({ seq: this.nextSeq++, key, createdMs: it.createdMs ?? now, attempts: 0, payload: it.payload });
     }
     if (fresh.length === 0) return result;
-    if (this.memory.length === 0 && (this.tryWrite(fresh, true) || (this.pendingAcks.length > 0 && (this.sync(), this.tryWrite(fresh))))) {
-      result.added = fresh.length;
-    } else {
-      for (const it of fresh) {
-        if (this.memory.length >= this.memoryLimit) {
-          result.refused++;
-          continue;
-        }
-        this.memory.push({ ...it, inMemory: true });
-        this.totalBytes += Buffer.byteLength(it.payload);
-        result.inMemory++;
-        result.added++;
-      }
+    if (!this.tryWrite(fresh)) {
+      this.nextSeq = fresh[0]!.seq;
+      return { added: 0, duplicates: 0, full: true };
     }
+    result.added = fresh.length;
     return result;
   }
 
   private hasKey(key: string): boolean {
     if (this.stmt.hasKey.get(key, key) !== undefined) return true;
-    if (this.pendingAcks.some((p) => p.key === key)) return true;
-    return this.memory.some((m) => m.key === key);
+    return this.pendingAcks.some((p) => p.key === key);
   }
 
   private readonly writeMany = (items: readonly SpoolItem[]) => {
     for (const it of items) this.stmt.insert.run(it.seq, it.key, it.createdMs, it.attempts, it.payload);
   };
 
-  /** Writes items in one transaction; on a full disk marks the spool full and returns false. */
-  private tryWrite(items: readonly SpoolItem[], quiet = false): boolean {
+  /** Writes items in one transaction; on a full disk records it and returns false. */
+  private tryWrite(items: readonly SpoolItem[]): boolean {
     try {
       this.db.transaction(this.writeMany)(items);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      if (quiet && this.pendingAcks.length > 0) return false; // the caller frees pages and tries again
-      if (!this.full) this.logger?.error({ err: (err as Error).message }, 'spool: the disk is full; holding new messages in memory until it has room');
-      this.full = true;
+      this.failed(err);
       return false;
     }
     this.dbCount += items.length;
     let b = 0;
     for (const it of items) b += Buffer.byteLength(it.payload);
-    if (!items[0]!.inMemory) this.totalBytes += b;
-    if (this.full && this.memory.length === 0) {
-      this.full = false;
-      this.logger?.warn('spool: the disk has room again');
-    }
+    this.totalBytes += b;
+    this.succeeded();
     return true;
-  }
-
-  /** Moves messages held in memory to the database, once it accepts writes again. */
-  private flushMemory(): void {
-    if (this.memory.length === 0) return;
-    this.sync(); // committed deletions free pages for what waits in memory
-    const batch = this.memory.slice();
-    if (this.tryWrite(batch)) {
-      this.memory.length = 0;
-      if (this.full) {
-        this.full = false;
-        this.logger?.warn('spool: the disk has room again');
-      }
-    }
   }
 
   /** The oldest `limit` messages, in order. */
   head(limit: number): SpoolItem[] {
-    this.flushMemory();
     const rows = this.stmt.head.all(this.ackFloor, limit) as Row[];
-    const out: SpoolItem[] = rows.map((r) => ({ seq: r.seq, key: r.key, createdMs: r.created_ms, attempts: r.attempts, payload: r.payload, inMemory: false }));
-    for (let i = 0; out.length < limit && i < this.memory.length; i++) out.push(this.memory[i]!);
-    return out;
+    return rows.map(toItem);
   }
 
-  /** Removes a delivered message (the oldest) and remembers its key; committed in batches, see `ackBatch`. */
-  ack(item: SpoolItem): void {
-    if (item.inMemory) {
-      this.removeItem(item, () => {
-        if (item.key !== null) this.stmt.markDelivered.run(item.key, this.clock.now());
-      });
-      return;
-    }
+  /**
+   * Removes a delivered message (the oldest) and remembers its key, committed every `ackBatch`
+   * deliveries (default: each). False if that commit failed on a full disk: the delivery stays
+   * pending in memory (it is not sent again by this process) and is committed by the next `sync`.
+   */
+  ack(item: SpoolItem): boolean {
     this.pendingAcks.push(item);
     this.ackFloor = Math.max(this.ackFloor, item.seq);
     this.totalBytes -= Buffer.byteLength(item.payload);
-    if (this.pendingAcks.length >= this.ackBatch) this.sync();
+    if (this.pendingAcks.length >= this.ackBatch) return this.sync();
+    return true;
+  }
+
+  /** Remembers an idempotency key as delivered without a message (an event that went out in a digest). */
+  markDelivered(key: string): boolean {
+    try {
+      this.stmt.markDelivered.run(key, this.clock.now());
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+    return true;
   }
 
   private readonly commitAcks = (items: readonly SpoolItem[]) => {
@@ -332,88 +370,75 @@ export class Spool {
     }
   };
 
-  /** Commits pending acknowledgements. */
-  sync(): void {
-    if (this.pendingAcks.length === 0) return;
+  /**
+   * Commits pending acknowledgements (deletions and their idempotency keys, in one transaction).
+   * False on a full disk: they stay pending and are tried again by the next call.
+   */
+  sync(): boolean {
+    if (this.pendingAcks.length === 0) return true;
     const batch = this.pendingAcks;
     try {
       this.db.transaction(this.commitAcks)(batch);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      // deleting alone frees space; the keys are lost, the messages are not resent
-      this.db.transaction(() => {
-        for (const it of batch) this.stmt.remove.run(it.seq);
-      })();
+      this.failed(err);
+      return false;
     }
     this.dbCount -= batch.length;
     this.pendingAcks = [];
+    this.succeeded();
     this.pruneDelivered();
+    return true;
   }
 
-  /** Moves a refused message to the dead-letter table. */
-  deadLetter(item: SpoolItem, status: string, message: string): void {
-    this.sync();
-    this.removeItem(item, () => {
+  /** Moves a refused message to the dead-letter table; false (nothing changed) on a full disk. */
+  deadLetter(item: SpoolItem, status: string, message: string): boolean {
+    if (!this.sync()) return false;
+    return this.removeItem(item, () => {
       this.stmt.dead.run(item.createdMs, this.clock.now(), status, message, item.payload);
       if (item.key !== null) this.stmt.markDelivered.run(item.key, this.clock.now());
     });
   }
 
-  /** Records a message refused before it was ever spooled (invalid at the source). */
-  deadLetterNew(payload: string, status: string, message: string): void {
+  /** Records a message refused before it was ever spooled (invalid at the source); false on a full disk. */
+  deadLetterNew(payload: string, status: string, message: string): boolean {
     try {
       const now = this.clock.now();
       this.stmt.dead.run(now, now, status, message, payload);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      this.logger?.error({ status, message }, 'spool: the disk is full; a dead letter was not stored');
+      this.failed(err);
+      return false;
     }
+    return true;
   }
 
   /** Saves a delivery attempt count (so bounded retries stay bounded across restarts). */
   setAttempts(item: SpoolItem, attempts: number): void {
     item.attempts = attempts;
-    if (item.inMemory) return;
     try {
       this.stmt.attempts.run(attempts, item.seq);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
+      // the count only bounds retries of a transient error; a full disk costs at most a few more
+      if (!isFull(err, this.path)) throw err;
     }
   }
 
-  private removeItem(item: SpoolItem, extra: () => void): void {
-    const bytes = Buffer.byteLength(item.payload);
-    if (item.inMemory) {
-      const i = this.memory.findIndex((m) => m.seq === item.seq);
-      if (i >= 0) {
-        this.memory.splice(i, 1);
-        this.totalBytes -= bytes;
-      }
-      try {
-        extra();
-      } catch (err) {
-        if (!isDiskFullError(err)) throw err;
-      }
-      return;
-    }
+  /** Deletes one message (with `extra` in the same transaction); false on a full disk. */
+  private removeItem(item: SpoolItem, extra: () => void): boolean {
+    let removed = false;
     try {
       this.db.transaction(() => {
-        const r = this.stmt.remove.run(item.seq);
-        if (r.changes > 0) {
-          this.dbCount--;
-          this.totalBytes -= bytes;
-        }
+        removed = this.stmt.remove.run(item.seq).changes > 0;
         extra();
       })();
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      // Deleting alone frees space; retry without the bookkeeping row.
-      const r = this.stmt.remove.run(item.seq);
-      if (r.changes > 0) {
-        this.dbCount--;
-        this.totalBytes -= bytes;
-      }
+      this.failed(err);
+      return false;
     }
+    if (removed) {
+      this.dbCount--;
+      this.totalBytes -= Buffer.byteLength(item.payload);
+    }
+    return true;
   }
 
   /** True when a message with this idempotency key was delivered within the dedup window. */
@@ -429,7 +454,7 @@ export class Spool {
     try {
       this.stmt.pruneDelivered.run(now - this.dedupWindowMs);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
+      if (!isFull(err, this.path)) throw err;
     }
   }
 
@@ -440,29 +465,33 @@ export class Spool {
    */
   evict(keep?: number): SpoolItem[] {
     const out: SpoolItem[] = [];
+    // on a full disk nothing is evicted: its summary could not be written in its place
+    if (this.disk.full) return out;
+    let stuck = false;
     const take = (items: SpoolItem[]) => {
       for (const it of items) {
+        if (stuck) return;
         if (it.seq === keep) continue;
-        this.removeItem(it, () => {});
-        out.push(it);
+        if (!this.removeItem(it, () => {})) stuck = true;
+        else out.push(it);
       }
     };
     if (Number.isFinite(this.maxAgeMs)) {
       const cutoff = this.clock.now() - this.maxAgeMs;
       const oldest = (this.stmt.oldestCreated.get() as { m: number | null }).m;
-      if (oldest !== null && oldest < cutoff) this.sync();
-      if (oldest !== null && oldest < cutoff) take((this.stmt.olderThan.all(cutoff) as Row[]).map(toItem));
-      take(this.memory.filter((m) => m.createdMs < cutoff));
+      if (oldest !== null && oldest < cutoff && this.sync()) take((this.stmt.olderThan.all(cutoff) as Row[]).map(toItem));
     }
-    if (this.totalBytes > this.maxBytes) this.sync();
-    while (this.totalBytes > this.maxBytes && this.depth > (keep === undefined ? 0 : 1)) {
+    if (this.totalBytes > this.maxBytes && !this.sync()) return out;
+    while (!stuck && this.totalBytes > this.maxBytes && this.depth > (keep === undefined ? 0 : 1)) {
       const batch = (this.stmt.oldest.all() as Row[]).map(toItem);
-      const source = batch.length > 0 ? batch : this.memory.slice(0, 256);
       let progressed = false;
-      for (const it of source) {
+      for (const it of batch) {
         if (this.totalBytes <= this.maxBytes) break;
         if (it.seq === keep) continue;
-        this.removeItem(it, () => {});
+        if (!this.removeItem(it, () => {})) {
+          stuck = true;
+          break;
+        }
         out.push(it);
         progressed = true;
       }
@@ -471,16 +500,12 @@ export class Spool {
     return out;
   }
 
-  /** Puts a message in front of every waiting one (a summary of evicted messages). */
-  addAtHead(payload: string, createdMs: number, key: string | null = null): void {
-    this.sync();
+  /** Puts a message in front of every waiting one (a summary of evicted messages); false on a full disk. */
+  addAtHead(payload: string, createdMs: number, key: string | null = null): boolean {
+    if (!this.sync()) return false;
     const first = this.head(1)[0];
     const seq = first ? first.seq - 1 : this.nextSeq++;
-    const item: SpoolItem = { seq, key, createdMs, attempts: 0, payload, inMemory: false };
-    if (!this.tryWrite([item])) {
-      this.memory.unshift({ ...item, inMemory: true });
-      this.totalBytes += Buffer.byteLength(payload);
-    }
+    return this.tryWrite([{ seq, key, createdMs, attempts: 0, payload }]);
   }
 
   deadLetters(): DeadLetter[] {
@@ -504,7 +529,7 @@ export class Spool {
     let moved = 0;
     this.db.transaction(() => {
       for (const d of rows) {
-        const item: SpoolItem = { seq: this.nextSeq++, key: null, createdMs: d.createdMs, attempts: 0, payload: d.payload, inMemory: false };
+        const item: SpoolItem = { seq: this.nextSeq++, key: null, createdMs: d.createdMs, attempts: 0, payload: d.payload };
         if (!this.tryWrite([item])) break;
         drop.run(d.id);
         moved++;
@@ -515,15 +540,16 @@ export class Spool {
 
   // ---- staged rows: collected before they become one message (e-mail digests) ----
 
+  /** Stores a row of a group being collected; false (nothing stored) on a full disk. */
   stage(group: string, payload: string): boolean {
     try {
       this.stmt.stage.run(group, this.clock.now(), payload);
-      return true;
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      this.logger?.error({ group }, 'spool: the disk is full; a staged row was not stored');
+      this.failed(err);
       return false;
     }
+    this.succeeded();
+    return true;
   }
 
   staged(group: string): StagedRow[] {
@@ -540,22 +566,26 @@ export class Spool {
     return (this.stmt.stagedGroups.all() as { grp: string; first_ms: number }[]).map((r) => ({ group: r.grp, firstMs: r.first_ms }));
   }
 
-  /** Turns a group's staged rows into one message atomically: the rows go, the message is added. */
-  promoteStaged(group: string, message: NewItem): void {
-    const item: SpoolItem = { seq: this.nextSeq++, key: message.key ?? null, createdMs: message.createdMs ?? this.clock.now(), attempts: 0, payload: message.payload, inMemory: false };
+  /**
+   * Turns a group's staged rows into one message atomically: the rows go, the message is added.
+   * False on a full disk: nothing changed, the rows stay staged.
+   */
+  promoteStaged(group: string, message: NewItem): boolean {
+    const item: SpoolItem = { seq: this.nextSeq++, key: message.key ?? null, createdMs: message.createdMs ?? this.clock.now(), attempts: 0, payload: message.payload };
     try {
       this.db.transaction(() => {
         this.stmt.unstage.run(group);
         this.writeMany([item]);
       })();
-      this.dbCount++;
-      this.totalBytes += Buffer.byteLength(item.payload);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      this.memory.push({ ...item, inMemory: true });
-      this.totalBytes += Buffer.byteLength(item.payload);
-      this.stmt.unstage.run(group);
+      this.nextSeq = item.seq;
+      this.failed(err);
+      return false;
     }
+    this.dbCount++;
+    this.totalBytes += Buffer.byteLength(item.payload);
+    this.succeeded();
+    return true;
   }
 
   // ---- small persistent state ----
@@ -569,18 +599,17 @@ export class Spool {
       if (value === undefined) this.stmt.delKv.run(key);
       else this.stmt.setKv.run(key, value);
     } catch (err) {
-      if (!isDiskFullError(err)) throw err;
-      this.logger?.error({ key }, 'spool: the disk is full; state not saved');
+      if (!isFull(err, this.path)) throw err;
+      this.logger?.error({ key, path: this.path }, 'spool: the disk is full; state not saved');
     }
   }
 
   close(): void {
-    if (this.db.open) this.sync();
-    if (this.memory.length > 0) this.logger?.error({ lost: this.memory.length }, 'spool: closing with messages that could not be written to the full disk');
+    if (this.db.open && !this.sync()) this.logger?.warn({ deliveries: this.pendingAcks.length, path: this.path }, 'spool: closing on a full disk; these delivered messages could not be marked and will be sent again');
     if (this.db.open) this.db.close();
   }
 }
 
 function toItem(r: Row): SpoolItem {
-  return { seq: r.seq, key: r.key, createdMs: r.created_ms, attempts: r.attempts, payload: r.payload, inMemory: false };
+  return { seq: r.seq, key: r.key, createdMs: r.created_ms, attempts: r.attempts, payload: r.payload };
 }

@@ -55,7 +55,7 @@ export default definePlugin({
     for (const k of Object.keys(o.attributes ?? {})) if (k.includes('.') || k.includes('$')) throw new ConfigError(`alerta: attribute key '${k}' must not contain "." or "$"`);
   },
   create(o, ctx) {
-    return new AlertaOutput(
+    return AlertaOutput.open(
       {
         endpoint: o.endpoint,
         apiKey: o.api_key,

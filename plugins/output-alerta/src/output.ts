@@ -1,4 +1,4 @@
-import { AlertaPoster, type AlertaPosterOptions, type PluginContext } from '@pipeline/core';
+import { AlertaPoster, type AlertaPosterOptions, type PluginContext, type Spool } from '@pipeline/core';
 import { compileAlertBuilder, type AlertBuilderOptions } from './alert-body.js';
 import { summariseEvicted } from './summary.js';
 
@@ -9,11 +9,22 @@ export type AlertaOutputOptions = AlertBuilderOptions & Omit<AlertaPosterOptions
  * `{endpoint}/alert` in order; alerts evicted by the spool's caps become one summary alert.
  */
 export class AlertaOutput extends AlertaPoster<Record<string, unknown>> {
-  constructor(o: AlertaOutputOptions, ctx: PluginContext) {
+  /** Opens the spool (waiting while its disk is full), then the output. */
+  static async open(o: AlertaOutputOptions, ctx: PluginContext): Promise<AlertaOutput> {
+    return new AlertaOutput(o, ctx, await AlertaPoster.openSpool({ ...o, kind: 'alerta' }, ctx));
+  }
+
+  constructor(o: AlertaOutputOptions, ctx: PluginContext, spool: Spool) {
     const origin = `pipeline/${ctx.pipelineId}/${ctx.id}`;
-    super({ ...o, kind: 'alerta', path: '/alert' }, compileAlertBuilder(o), ctx, {
-      summarise: (evicted) => [summariseEvicted(evicted, origin)],
-      describe: (body) => ({ resource: body.resource, event: body.event }),
-    });
+    super(
+      { ...o, kind: 'alerta', path: '/alert' },
+      compileAlertBuilder(o),
+      ctx,
+      {
+        summarise: (evicted) => [summariseEvicted(evicted, origin)],
+        describe: (body) => ({ resource: body.resource, event: body.event }),
+      },
+      spool,
+    );
   }
 }

@@ -12,6 +12,7 @@ import { AlertaDouble } from '../src/testing.js';
 const tmp = mkdtempSync(join(tmpdir(), 'alerta-transport-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+const metric = (ctx: TestContext, name: string) => ctx.metrics.counter(name).value;
 const ev = (i: number) => new Event({ alert: { resource: `host${i}`, event: 'E', environment: 'Homelab', service: ['ssh'], severity: 'minor' } });
 
 /** A CA and a server certificate for 127.0.0.1, made with the openssl command. */
@@ -63,23 +64,34 @@ describe('alerta transport', () => {
 });
 
 describe('spool on a full disk', () => {
-  test('a full database is reported, messages are held in memory in order, and written once there is room', () => {
+  test('a full database takes nothing in (reported once, with the path); written once deliveries free room, in order', () => {
     const clock = new VirtualClock();
-    const errors: string[] = [];
-    const logger = { error: (_o: unknown, msg: string) => errors.push(msg), warn: () => {}, info: () => {} } as never;
+    const errors: { o: Record<string, unknown>; msg: string }[] = [];
+    const logger = { error: (o: Record<string, unknown>, msg: string) => errors.push({ o, msg }), warn: () => {}, info: () => {} } as never;
     // max_page_count makes SQLite answer SQLITE_FULL exactly as a full disk does
-    const spool = new Spool({ path: join(tmp, 'full', 'spool.sqlite'), clock, logger, maxPageCount: 12 });
+    const path = join(tmp, 'full', 'spool.sqlite');
+    const spool = new Spool({ path, clock, logger, maxPageCount: 12 });
     const payload = (i: number) => JSON.stringify({ i, pad: 'x'.repeat(1500) });
-    for (let i = 0; i < 40; i++) {
-      const r = spool.add([{ payload: payload(i) }]);
-      assert.equal(r.added, 1);
-      assert.equal(r.refused, 0);
-    }
+    let written = 0;
+    for (; written < 100; written++) if (spool.add([{ payload: payload(written) }]).full) break;
+    assert.ok(written > 0 && written < 100, `the cap is reached (${written} written)`);
+    const r = spool.add([{ payload: payload(written) }]);
+    assert.deepEqual(r, { added: 0, duplicates: 0, full: true }, 'nothing is taken in: the caller keeps it');
     assert.equal(spool.diskFull, true);
-    assert.equal(errors.filter((m) => /disk is full/.test(m)).length, 1, 'reported once');
-    assert.equal(spool.depth, 40);
-    // delivering from the head frees pages; held messages move to disk and order is kept
+    assert.equal(spool.depth, written, 'nothing is held in memory');
+    assert.ok(spool.retryMs > 0);
+    const reports = errors.filter((e) => /the disk is full/.test(e.msg));
+    assert.equal(reports.length, 1, 'reported once');
+    assert.equal(reports[0]!.o.path, path);
+    // delivering from the head frees pages; the held message goes in after the others
     const got: number[] = [];
+    for (let k = 0; k < 4; k++) {
+      const item = spool.head(1)[0]!;
+      got.push((JSON.parse(item.payload) as { i: number }).i);
+      assert.equal(spool.ack(item), true);
+    }
+    assert.equal(spool.add([{ payload: payload(written) }]).added, 1);
+    assert.equal(spool.diskFull, false);
     for (;;) {
       const item = spool.head(1)[0];
       if (!item) break;
@@ -88,12 +100,55 @@ describe('spool on a full disk', () => {
     }
     assert.deepEqual(
       got,
-      Array.from({ length: 40 }, (_, i) => i),
+      Array.from({ length: written + 1 }, (_, i) => i),
     );
-    // the next message finds room on disk again
-    assert.equal(spool.add([{ payload: payload(40) }]).inMemory, 0);
-    assert.equal(spool.diskFull, false);
     spool.close();
+  });
+
+  test('on a real full tmpfs the output holds the batch (receive does not resolve) until it is in the spool; once space returns nothing is lost, order is kept', async () => {
+    const server = await AlertaDouble.start();
+    const fs = mkdtempSync(join(tmpdir(), 'alerta-tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', fs]);
+    try {
+      writeFileSync(join(fs, 'filler'), Buffer.alloc(1536 * 1024, 1)); // another writer on the same disk
+      await server.down();
+      const ctx = makeContext({ dataDir: join(tmp, 'full-out') });
+      const out = (await createPlugin(alerta, `endpoint => "${server.url}" spool_path => "${join(fs, 'spool.sqlite')}" retry_initial_interval => 1 retry_max_interval => 1`, ctx)) as AlertaOutput;
+      const big = (i: number) => new Event({ alert: { resource: `host${i}`, event: 'E', environment: 'Homelab', service: ['ssh'], severity: 'minor', text: 'y'.repeat(1200) } });
+      let i = 0;
+      let held: Promise<void> | undefined;
+      for (; i < 1000 && held === undefined; i++) {
+        const r = out.receive([big(i)]);
+        if (r instanceof Promise) held = r;
+      }
+      assert.ok(held, 'a full spool makes receive wait');
+      let resolved = false;
+      void held.then(() => (resolved = true));
+      await out.whenIdle();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(resolved, false, 'not acknowledged while it is not on disk');
+      assert.equal(ctx.metrics.gauge('spool_disk_full').value, 1);
+      // space returns and Alerta comes back: the held alert goes in, and everything arrives
+      rmSync(join(fs, 'filler'));
+      await server.up();
+      for (let n = 0; n < 2000 && (!resolved || out.spool.depth > 0); n++) {
+        ctx.clock.advance(1000);
+        await out.whenIdle();
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.equal(resolved, true);
+      assert.deepEqual(
+        server.alerts.map((a) => a.resource),
+        Array.from({ length: i }, (_, k) => `host${k}`),
+      );
+      assert.equal(metric(ctx, 'failed'), 0);
+      assert.equal(metric(ctx, 'dropped'), 0);
+      await out.close();
+    } finally {
+      await server.stop();
+      execFileSync('umount', ['-l', fs]);
+      rmSync(fs, { recursive: true, force: true });
+    }
   });
 
   test('keys make adds idempotent: a key waiting or delivered is not added again', () => {

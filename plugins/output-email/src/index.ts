@@ -57,7 +57,7 @@ export default definePlugin({
     if (o.password && !o.username) throw new ConfigError('email: password set without username');
   },
   create(o, ctx) {
-    return new EmailOutput(
+    return EmailOutput.open(
       {
         host: o.address,
         port: o.port,

@@ -67,20 +67,31 @@ export class EmailOutput implements OutputInstance {
   private readonly digestTimers = new Map<string, TimerHandle>();
   private closed = false;
 
-  constructor(private readonly o: EmailOutputOptions, private readonly ctx: PluginContext) {
-    this.render = compileMail(o);
-    this.throttleKey = o.throttleKey ? compileTemplate(o.throttleKey) : undefined;
-    this.digestKey = o.digestKey ? compileTemplate(o.digestKey) : undefined;
-    this.volatile = new Set(o.volatileFields);
-    this.transport = createSmtpTransport(o, (p) => ctx.resolvePath(p));
-    this.spool = new Spool({
+  /** Opens the spool (waiting while its disk is full), then the output. */
+  static async open(o: EmailOutputOptions, ctx: PluginContext): Promise<EmailOutput> {
+    const spool = await Spool.open({
       path: spoolPath(ctx, 'email', o.spoolPath),
       clock: ctx.clock,
       logger: ctx.logger,
       maxBytes: o.spoolMaxBytes,
       maxAgeMs: o.spoolMaxAgeMs,
       dedupWindowMs: o.dedupWindowMs,
+      what: 'email spool',
     });
+    return new EmailOutput(o, ctx, spool);
+  }
+
+  constructor(
+    private readonly o: EmailOutputOptions,
+    private readonly ctx: PluginContext,
+    spool: Spool,
+  ) {
+    this.render = compileMail(o);
+    this.throttleKey = o.throttleKey ? compileTemplate(o.throttleKey) : undefined;
+    this.digestKey = o.digestKey ? compileTemplate(o.digestKey) : undefined;
+    this.volatile = new Set(o.volatileFields);
+    this.transport = createSmtpTransport(o, (p) => ctx.resolvePath(p));
+    this.spool = spool;
     this.throttle = new Throttle(o.throttleCount, o.throttlePeriodMs, ctx.clock, (s) => this.spool.setState(THROTTLE_STATE, s), this.spool.getState(THROTTLE_STATE));
     this.throttled = ctx.metrics.counter('throttled');
     this.digested = ctx.metrics.counter('digested');
@@ -105,7 +116,12 @@ export class EmailOutput implements OutputInstance {
     }
   }
 
-  receive(events: readonly Event[]): void {
+  /**
+   * Renders and spools (or stages) each event's mail, in order. On a full spool disk it waits for
+   * room before going on, so the batch is acknowledged to the pipeline's queue only once every mail
+   * of it is on disk.
+   */
+  async receive(events: readonly Event[]): Promise<void> {
     for (const ev of events) {
       if (this.closed) return;
       const fields = ev.fields;
@@ -123,29 +139,29 @@ export class EmailOutput implements OutputInstance {
         continue;
       }
       const envelope = envelopeOf(r.mail);
-      if (this.o.digestWindowMs > 0) this.addToDigest(`${envelope}\u0000${this.digestKey ? headerValue(this.digestKey.render(fields)) : r.mail.subject}`, key, r.mail);
-      else this.sendOne(`${envelope}\u0000${this.throttleKey ? headerValue(this.throttleKey.render(fields)) : r.mail.subject}`, key, r.mail);
+      if (this.o.digestWindowMs > 0) await this.addToDigest(`${envelope}\u0000${this.digestKey ? headerValue(this.digestKey.render(fields)) : r.mail.subject}`, key, r.mail);
+      else await this.sendOne(`${envelope}\u0000${this.throttleKey ? headerValue(this.throttleKey.render(fields)) : r.mail.subject}`, key, r.mail);
     }
   }
 
-  private sendOne(throttleKey: string, key: string, mail: RenderedMail): void {
+  private async sendOne(throttleKey: string, key: string, mail: RenderedMail): Promise<void> {
     if (this.throttle.waitMs(throttleKey) > 0) {
       this.throttled.inc();
       this.ctx.logger.debug({ subject: mail.subject }, 'email: throttled, mail dropped');
       return;
     }
     const duplicates = this.loop.counters.duplicates.value;
-    this.loop.enqueue([{ payload: JSON.stringify(mail), key }]);
+    const spooled = this.loop.enqueue([{ payload: JSON.stringify(mail), key }]);
+    if (spooled !== undefined) await spooled; // a full disk: once it is on disk
     // a mail still waiting in the spool under the same key is not spooled twice, nor counted twice
     if (this.loop.counters.duplicates.value === duplicates) this.throttle.record(throttleKey);
   }
 
-  private addToDigest(group: string, key: string, mail: RenderedMail): void {
+  private async addToDigest(group: string, key: string, mail: RenderedMail): Promise<void> {
     const entry: DigestEntry = { key, mail };
-    if (!this.spool.stage(group, JSON.stringify(entry))) {
-      this.loop.counters.failed.inc();
-      return;
-    }
+    const payload = JSON.stringify(entry);
+    const staged = this.loop.write(() => this.spool.stage(group, payload));
+    if (staged !== undefined) await staged; // a full disk: once it is on disk
     this.stagedKeys.add(key);
     const n = (this.stagedCounts.get(group) ?? 0) + 1;
     this.stagedCounts.set(group, n);
@@ -179,7 +195,11 @@ export class EmailOutput implements OutputInstance {
     const mail = composeDigest(entries);
     const h = createHash('sha256');
     for (const e of entries) h.update(e.key).update('\u0000');
-    this.spool.promoteStaged(group, { payload: JSON.stringify(mail), key: `digest:${h.digest('base64url')}` });
+    if (!this.spool.promoteStaged(group, { payload: JSON.stringify(mail), key: `digest:${h.digest('base64url')}` })) {
+      // a full disk: the events stay staged (on disk) and the digest is tried again
+      this.scheduleDigest(group, this.ctx.clock.now() + Math.max(1, this.spool.retryMs));
+      return;
+    }
     for (const e of entries) {
       this.markDelivered(e.key);
       this.stagedKeys.delete(e.key);
@@ -192,11 +212,10 @@ export class EmailOutput implements OutputInstance {
 
   /**
    * Remembers an event's key as delivered once its digest is in the spool, so the event handed over
-   * again cannot start a second digest. The spool has no public call for that; acknowledging a
-   * memory-only item that is not there records just the key.
+   * again cannot start a second digest (on a full disk, once there is room).
    */
   private markDelivered(key: string): void {
-    this.spool.ack({ seq: -1, key, createdMs: 0, attempts: 0, payload: '', inMemory: true });
+    void this.loop.write(() => this.spool.markDelivered(key));
   }
 
   private async send(item: SpoolItem): Promise<DeliveryOutcome> {

@@ -76,7 +76,7 @@ export default definePlugin({
       severities: o.severities,
     });
     if (o.mode === 'local') {
-      return new LocalHeartbeatMonitor(
+      return LocalHeartbeatMonitor.open(
         {
           alertPath: o.alert_path ? ctx.resolvePath(o.alert_path) : join(ctx.dataDir, 'heartbeat-alerts.jsonl'),
           defaultTimeoutS: o.default_timeout,
@@ -88,7 +88,7 @@ export default definePlugin({
         ctx,
       );
     }
-    return new RemoteHeartbeatOutput(
+    return RemoteHeartbeatOutput.open(
       {
         endpoint: o.endpoint!,
         apiKey: o.api_key || undefined,

@@ -46,12 +46,19 @@ export class LocalHeartbeatMonitor implements OutputInstance {
   private readonly alertOrigin: string;
   private readonly m: { delivered: Counter; failed: Counter; timeouts: Counter; cleared: Counter; down: Gauge; origins: Gauge };
 
+  /** Opens the state's spool (waiting while its disk is full), then the monitor. */
+  static async open(o: LocalOptions, build: (ev: Event) => BuildResult, ctx: PluginContext): Promise<LocalHeartbeatMonitor> {
+    const spool = await Spool.open({ path: spoolPath(ctx, 'heartbeat', o.spoolPath), clock: ctx.clock, logger: ctx.logger, what: 'heartbeat spool' });
+    return new LocalHeartbeatMonitor(o, build, ctx, spool);
+  }
+
   constructor(
     private readonly o: LocalOptions,
     private readonly build: (ev: Event) => BuildResult,
     private readonly ctx: PluginContext,
+    spool: Spool,
   ) {
-    this.spool = new Spool({ path: spoolPath(ctx, 'heartbeat', o.spoolPath), clock: ctx.clock, logger: ctx.logger });
+    this.spool = spool;
     mkdirSync(dirname(o.alertPath), { recursive: true });
     this.alertOrigin = `pipeline/${ctx.pipelineId}/${ctx.id}`;
     this.m = {
