@@ -168,8 +168,8 @@ export class FilePool {
   }
 
   /**
-   * Writes what `f` has buffered. Throws on a write error, keeping the unwritten bytes for the
-   * next attempt (no line is written twice: a partial write keeps only its remainder).
+   * Writes what `f` has buffered. Throws on a write error, keeping the bytes for the next attempt
+   * (no line is written twice or torn: a partial write is truncated back and written again whole).
    * Returns false if the path vanished and must not be recreated (the caller re-routes).
    */
   flush(f: OpenFile): boolean {
@@ -199,7 +199,7 @@ export class FilePool {
     if (f.unwritten !== undefined) {
       const rest = writeFullyOrRest(f.fd, f.unwritten);
       if (rest !== undefined) {
-        f.unwritten = rest.bytes;
+        f.unwritten = rest.bytes === f.unwritten ? f.unwritten : Buffer.from(rest.bytes);
         throw rest.err;
       }
       const n = f.unwrittenEvents;
@@ -348,13 +348,25 @@ function writeFully(fd: number, bytes: Buffer, position: number | null): void {
   while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off, position === null ? null : position + off);
 }
 
-/** Appends all of `bytes`; on an error returns the part not written, with the error. */
+/**
+ * Appends all of `bytes`; on an error returns what must be written again, with the error. A write
+ * that failed part-way (disk full mid-buffer) is undone by truncating the file back, so the file
+ * never ends in a torn line (or a torn gzip member): a kill -9 during the stall would otherwise leave
+ * that fragment glued to the first line the persisted queue delivers again after the restart.
+ * If the truncation itself fails, only the unwritten remainder is kept.
+ */
 function writeFullyOrRest(fd: number, bytes: Buffer): { bytes: Buffer; err: unknown } | undefined {
   let off = 0;
   try {
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
   } catch (err) {
-    return { bytes: bytes.subarray(off), err };
+    if (off === 0) return { bytes, err };
+    try {
+      ftruncateSync(fd, fstatSync(fd).size - off);
+      return { bytes, err };
+    } catch {
+      return { bytes: bytes.subarray(off), err };
+    }
   }
   return undefined;
 }
