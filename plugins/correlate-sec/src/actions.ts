@@ -109,7 +109,16 @@ export function splitWords(s: string): string[] {
 export interface ParseCtx {
   conffile: string;
   ruleId: number;
+  /** How many action lists enclose the one being parsed (if/while/create bodies). */
+  depth?: number;
 }
+
+/**
+ * Action lists nest through if, while, create and set. sec recurses without a limit (Perl only
+ * warns); here each level costs stack, so a rule file with thousands of levels would overflow
+ * it. 64 is far beyond any hand-written rule and well inside the stack.
+ */
+export const MAX_ACTION_DEPTH = 64;
 
 const VAR = /^%[A-Za-z]\w*$/;
 
@@ -126,6 +135,17 @@ function ruleOffset(sign: string, num: string, ruleId: number): number {
 }
 
 export function parseActionList(text: string, pc: ParseCtx): Action[] {
+  const depth = pc.depth ?? 0;
+  if (depth >= MAX_ACTION_DEPTH) throw new ActionError(`action lists nested more than ${MAX_ACTION_DEPTH} deep (if/while/create/set inside each other)`);
+  pc.depth = depth + 1;
+  try {
+    return parseActionListAt(text, pc);
+  } finally {
+    pc.depth = depth;
+  }
+}
+
+function parseActionListAt(text: string, pc: ParseCtx): Action[] {
   const m = /^\s*(.*?)\s*$/.exec(text);
   const actionlist = m ? m[1]! : text;
   const list: string[] = [];
@@ -454,6 +474,24 @@ export function matchVarRe(token: string): RegExp {
   }
   r.lastIndex = 0;
   return r;
+}
+
+/** The argument of each shell-run action that /bin/sh parses: a command line, not an argv. */
+const SHELL_COMMAND_ARG: Partial<Record<Op, number>> = { shellcmd: 0, spawn: 0, cspawn: 1, pipe: 1, report: 1 };
+
+/**
+ * Shell actions whose command line holds match variables: a log line's text then reaches
+ * /bin/sh, and `$(...)`, backticks or `|` in it run whatever quoting the rule author wrapped
+ * around the variable (the real sec behaves the same). The *exec forms take an argv and are not listed.
+ */
+export function shellActionsWithMatchVars(list: Action[], out: Action[] = []): Action[] {
+  for (const a of list) {
+    const i = SHELL_COMMAND_ARG[a.op];
+    const cmd = i === undefined ? undefined : a.a[i];
+    if (typeof cmd === 'string' && containsMatchVars(cmd, ['$'])) out.push(a);
+    for (const sub of a.l ?? []) shellActionsWithMatchVars(sub, out);
+  }
+  return out;
 }
 
 export function actionListUsesShell(list: Action[]): Action | undefined {

@@ -6,7 +6,7 @@
  * Unlike sec (which logs and skips a bad rule), every problem is collected with file and line.
  */
 import { readFileSync } from 'node:fs';
-import { parseActionList, containsMatchVars, actionListUsesShell, ActionError, type Action } from './actions.js';
+import { parseActionList, containsMatchVars, actionListUsesShell, shellActionsWithMatchVars, ActionError, type Action } from './actions.js';
 import { parseContextExpr, contextHasVars, ContextExprError, type CtxToken } from './context-expr.js';
 import { PerlRegex, PerlRegexError } from './perl-regex.js';
 import { toBytes } from './bytes.js';
@@ -354,6 +354,8 @@ interface Compiler {
   file: string;
   opts: LoadOptions;
   ruleId: number;
+  /** Where warnings go (messages start with "warning:"); the rule still loads. */
+  errors: RuleError[];
 }
 
 function actionList(c: Compiler, f: RawField | undefined): Action[] {
@@ -368,6 +370,14 @@ function actionList(c: Compiler, f: RawField | undefined): Action[] {
   if (!c.opts.allowShell) {
     const sh = actionListUsesShell(list);
     if (sh) throw new RuleErr(`action '${sh.op}' runs a shell command; ${MIGRATE_HINT}`, f.line);
+  } else {
+    for (const a of shellActionsWithMatchVars(list)) {
+      c.errors.push({
+        file: c.file,
+        line: f.line,
+        message: `warning: action '${a.op}' puts match variables ($0, $1...) into a shell command line; quoting does not stop $(...), backticks or | in a log line from running. Use a native action or the *exec form ('pipeline sec migrate FILE' rewrites alerta calls)`,
+      });
+    }
   }
   return list;
 }
@@ -609,7 +619,7 @@ export function compileRuleFile(text: string, file: string, opts: LoadOptions, e
   // label indexes count valid rules only, like sec's $i
   const labelAt: { name: string; index: number }[] = [];
   let li = 0;
-  const c: Compiler = { file, opts, ruleId: 0 };
+  const c: Compiler = { file, opts, ruleId: 0, errors };
   rules.forEach((raw, idx) => {
     while (li < labels.length && labels[li]!.index <= idx) labelAt.push({ name: labels[li]!.name, index: rf.rules.length }), li++;
     c.ruleId = rf.rules.length;

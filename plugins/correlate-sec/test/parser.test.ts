@@ -67,3 +67,34 @@ test('loader: several patterns and globs, in order, duplicates once; checkRuleFi
     t.cleanup();
   }
 });
+
+test('rule files: with allow_shell, a shell command line holding match variables is a warning (the *exec forms are not)', () => {
+  const errors: RuleError[] = [];
+  const rf = compileRuleFile(
+    [
+      "type=Single\nptype=RegExp\npattern=(\\S+) (.*)\ndesc=x\naction=shellcmd alerta send --text '$0'",
+      'type=Single\nptype=RegExp\npattern=(\\S+)\ndesc=x\naction=cmdexec /usr/bin/logger $1; shellcmd touch /tmp/x',
+      'type=Single\nptype=RegExp\npattern=(\\S+)\ndesc=x\naction=assign %h yes; if %h ( spawn /bin/echo "$1" )',
+      'type=Single\nptype=RegExp\npattern=(\\S+)\ndesc=x\naction=pipe \'$0\' /usr/bin/mail -s "$1" root',
+    ].join('\n\n') + '\n',
+    's.sec',
+    { allowShell: true },
+    errors,
+  );
+  assert.equal(rf.rules.length, 4, 'the rules still load');
+  assert.ok(errors.every((e) => e.message.startsWith('warning:')));
+  assert.deepEqual(errors.map((e) => e.line), [5, 17, 23]);
+  assert.match(errors[0]!.message, /match variables.*shell command line.*pipeline sec migrate/);
+  assert.match(errors[1]!.message, /'spawn'/);
+  assert.match(errors[2]!.message, /'pipe'/);
+});
+
+test('rule files: action lists nested thousands deep are a rule error, not a stack overflow', () => {
+  const deep = (n: number) => 'if %a ( '.repeat(n) + 'write - x' + ' )'.repeat(n);
+  const errors: RuleError[] = [];
+  const rf = compileRuleFile(`type=Single\nptype=SubStr\npattern=a\ndesc=x\naction=${deep(5000)}\n\ntype=Single\nptype=SubStr\npattern=a\ndesc=x\naction=${deep(20)}\n`, 'n.sec', {}, errors);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]!.line, 5);
+  assert.match(errors[0]!.message, /nested more than 64 deep/);
+  assert.equal(rf.rules.length, 1, 'the rule nested 20 deep loads');
+});
