@@ -1,0 +1,139 @@
+/** Helpers for the outputs' reliability tests: numbered TCP load, output tallies, the monitoring API, tmpfs. */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+
+/** The line for number `n`: `seq-<n>` padded to `width` characters (newline not included). */
+export function seqLine(n: number, width = 0): string {
+  const s = `seq-${n}`;
+  return width > s.length + 1 ? `${s} ${'p'.repeat(width - s.length - 1)}` : s;
+}
+
+export interface Tally {
+  counts: Map<number, number>;
+  total: number;
+}
+
+/** Counts each `seq-N` line in `file`; a torn last line (kill -9 mid-write) is left out. */
+export function tally(file: string): Tally {
+  const counts = new Map<number, number>();
+  let total = 0;
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return { counts, total };
+  }
+  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
+    const m = /^seq-(\d+)(?: p+)?$/.exec(l);
+    if (!m) continue;
+    const n = Number(m[1]);
+    counts.set(n, (counts.get(n) ?? 0) + 1);
+    total++;
+  }
+  return { counts, total };
+}
+
+export const duplicates = (t: Tally): number => t.total - t.counts.size;
+
+/** Numbers in [0, n) that are not in the tally. */
+export function missingBelow(t: Tally, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (!t.counts.has(i)) out.push(i);
+  return out;
+}
+
+/** GET /_node/stats of a running pipeline, or undefined while the API does not answer. */
+export function nodeStats(port: number): Promise<Record<string, any> | undefined> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path: '/_node/stats', timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body) as Record<string, any>);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+/** Events the pipeline's inputs have pushed into the queue (`events.in`). */
+export async function eventsIn(apiPort: number): Promise<number | undefined> {
+  const s = await nodeStats(apiPort);
+  return s === undefined ? undefined : Number(s.events?.in ?? 0);
+}
+
+/** Events held by the pipeline's queue (for the persisted queue: on disk, not yet acknowledged). */
+export async function queueSize(apiPort: number): Promise<number | undefined> {
+  const s = await nodeStats(apiPort);
+  return s === undefined ? undefined : Number(s.pipelines?.[s.id]?.queue?.size ?? 0);
+}
+
+/**
+ * Sends numbered lines over one TCP connection at about `perSecond`, in chunks every 10 ms,
+ * respecting the socket's back-pressure; `stop` ends it and returns how many lines were handed to
+ * the socket (what the pipeline read is a prefix of them).
+ */
+export function tcpLoad(port: number, o: { perSecond: number; from?: number; total?: number; width?: number }): { sent(): number; done: Promise<void>; stop(): Promise<number> } {
+  let next = o.from ?? 0;
+  const end = o.total === undefined ? Infinity : (o.from ?? 0) + o.total;
+  const perTick = Math.max(1, Math.round(o.perSecond / 100));
+  let stopped = false;
+  let sock: Socket | undefined;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const tick = () => {
+    if (stopped || sock === undefined) return;
+    if (sock.writableNeedDrain) {
+      sock.once('drain', tick);
+      return;
+    }
+    let chunk = '';
+    for (let i = 0; i < perTick && next < end; i++) chunk += seqLine(next++, o.width) + '\n';
+    if (chunk) sock.write(chunk);
+    if (next >= end) {
+      sock.end(() => finish());
+      return;
+    }
+    setTimeout(tick, 10);
+  };
+  const open = () => {
+    sock = connect(port, '127.0.0.1', tick);
+    sock.on('error', () => {
+      if (next === (o.from ?? 0) && !stopped) setTimeout(open, 100); // not listening yet
+      else finish();
+    });
+  };
+  open();
+  return {
+    sent: () => next - (o.from ?? 0),
+    done,
+    async stop() {
+      stopped = true;
+      sock?.destroy();
+      finish();
+      return next - (o.from ?? 0);
+    },
+  };
+}
+
+/** Mounts a real tmpfs of `size` at `dir` (root, as here and in CI); a failure fails the test. */
+export function mountTmpfs(dir: string, size: string): { dir: string; unmount(): void } {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  return { dir, unmount: () => execFileSync('umount', ['-l', dir]) };
+}
+
+/** Fills the file system of `dir` with a file `name` until no block is left; returns its path. */
+export function fillUp(dir: string, name = 'filler'): string {
+  const file = join(dir, name);
+  execFileSync('sh', ['-c', `dd if=/dev/zero of="${file}" bs=64k 2>/dev/null; true`]);
+  return file;
+}
