@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * Helpers for the disk-full system tests: a real small file system (tmpfs, mounted here as root),
+ * a filler that takes what space is left, and readers of what is on disk.
+ */
+export interface Tmpfs {
+  dir: string;
+  /** Writes `name` until the file system answers ENOSPC (or `leave` bytes are left). */
+  fill(name?: string, leave?: number): void;
+  free(name?: string): void;
+  cleanup(): void;
+}
+
+export function mountTmpfs(size: string): Tmpfs {
+  const dir = mkdtempSync(join(tmpdir(), 'pipeline-disk-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
+  return {
+    dir,
+    fill(name = 'filler', leave = 0) {
+      const fd = openSync(join(dir, name), 'a');
+      const chunk = Buffer.alloc(4096, 1);
+      try {
+        for (;;) {
+          const s = statfsSync(dir);
+          const avail = s.bavail * s.bsize;
+          if (avail <= leave) break;
+          const n = Math.min(avail - leave, 1 << 20);
+          for (let w = 0; w < n; w += chunk.length) writeSync(fd, chunk);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    free(name = 'filler') {
+      rmSync(join(dir, name), { force: true });
+    },
+    cleanup() {
+      try {
+        execFileSync('umount', ['-l', dir]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** How many times each `<prefix>N` line (optionally followed by a space and more) appears in a file. */
+export function tallyLines(file: string, prefix: string): Map<number, number> {
+  const seen = new Map<number, number>();
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return seen;
+  }
+  const re = new RegExp(`^${prefix}(\\d+)(?: .*)?$`);
+  for (const l of text.split('\n')) {
+    const m = re.exec(l);
+    if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
+  }
+  return seen;
+}
+
+/** Rows of an SQLite file read by another process (read-only; empty if it is not there yet). */
+export function readRows<T>(path: string, sql: string): T[] {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    return db.prepare(sql).all() as T[];
+  } catch {
+    return [];
+  } finally {
+    db?.close();
+  }
+}
+
+/** Sends `lines` over one TCP connection as fast as the peer takes them; `done` once all are written. */
+export function sendLines(port: number, lines: number, line: (i: number) => string): { done: Promise<void>; finished(): boolean; close(): void } {
+  const sock = connect(port, '127.0.0.1');
+  let finished = false;
+  const done = new Promise<void>((resolve, reject) => {
+    sock.on('error', reject);
+    sock.on('connect', () => {
+      let i = 0;
+      const pump = () => {
+        while (i < lines) {
+          let chunk = '';
+          for (let k = 0; k < 200 && i < lines; k++, i++) chunk += line(i) + '\n';
+          if (!sock.write(chunk)) return void sock.once('drain', pump);
+        }
+        sock.end(() => {
+          finished = true;
+          resolve();
+        });
+      };
+      pump();
+    });
+  });
+  return { done, finished: () => finished, close: () => sock.destroy() };
+}
