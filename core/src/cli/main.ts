@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { INSTALL_ROOT } from '../registry/install-root.js';
+import { CORE_VERSION, INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
 import { registryFor } from '../runtime/load.js';
 import { certsCommands } from './certs.js';
@@ -90,7 +90,9 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    // core's own package.json: yargs would look next to the working directory's main module
+    .version(CORE_VERSION)
+    .alias('V', 'version')
     .fail((msg, err, y) => {
       if (err) throw err;
       y.showHelp();
