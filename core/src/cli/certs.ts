@@ -1,12 +1,15 @@
 import type { Argv } from 'yargs';
-import { certsCreateCA, certsCreateClient, certsCreateServer, type WrittenFiles } from '../certs/index.js';
+import type { WrittenFiles } from '../certs/index.js';
+
+/** node-forge is heavy to load: only `pipeline certs` pays for it, not every start. */
+const pki = () => import('../certs/index.js');
 
 /** `pipeline certs create-ca | create-server | create-client`: PEM files for the TLS inputs and rsyslog's gtls. */
 export function certsCommands(y: Argv, setCode: (c: number) => void): Argv {
   const report = (f: WrittenFiles) => process.stdout.write(`wrote ${f.cert}\nwrote ${f.key} (mode 0600)\n`);
-  const guard = (fn: () => void) => {
+  const guard = async (fn: (p: Awaited<ReturnType<typeof pki>>) => void) => {
     try {
-      fn();
+      fn(await pki());
     } catch (e) {
       process.stderr.write(`${(e as Error).message}\n`);
       setCode(1);
@@ -20,7 +23,7 @@ export function certsCommands(y: Argv, setCode: (c: number) => void): Argv {
       'create-ca',
       'create a certificate authority (ca.pem, ca.key)',
       (a) => a.option('cn', { type: 'string', default: 'Pipeline CA', describe: 'common name' }),
-      (argv) => guard(() => report(certsCreateCA(String(argv.dir), { commonName: String(argv.cn), days: argv.days as number | undefined, force: Boolean(argv.force) }))),
+      (argv) => guard((p) => report(p.certsCreateCA(String(argv.dir), { commonName: String(argv.cn), days: argv.days as number | undefined, force: Boolean(argv.force) }))),
     )
     .command(
       'create-server',
@@ -31,15 +34,15 @@ export function certsCommands(y: Argv, setCode: (c: number) => void): Argv {
           .option('ip', { type: 'array', string: true, describe: 'IP addresses (subjectAltName), repeatable' })
           .option('name', { type: 'string', default: 'server', describe: 'file name without .pem' }),
       (argv) =>
-        guard(() =>
-          report(certsCreateServer(String(argv.dir), { dns: (argv.dns as string[] | undefined) ?? [], ip: (argv.ip as string[] | undefined) ?? [], name: String(argv.name), days: argv.days as number | undefined, force: Boolean(argv.force) })),
+        guard((p) =>
+          report(p.certsCreateServer(String(argv.dir), { dns: (argv.dns as string[] | undefined) ?? [], ip: (argv.ip as string[] | undefined) ?? [], name: String(argv.name), days: argv.days as number | undefined, force: Boolean(argv.force) })),
         ),
     )
     .command(
       'create-client <name>',
       'create a client certificate signed by the CA (NAME.pem, NAME.key), for rsyslog gtls with ssl_verify',
       (a) => a.positional('name', { type: 'string', demandOption: true }),
-      (argv) => guard(() => report(certsCreateClient(String(argv.dir), String(argv.name), { days: argv.days as number | undefined, force: Boolean(argv.force) }))),
+      (argv) => guard((p) => report(p.certsCreateClient(String(argv.dir), String(argv.name), { days: argv.days as number | undefined, force: Boolean(argv.force) }))),
     )
     .demandCommand(1, 'name a subcommand: create-ca, create-server or create-client');
 }

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SystemClock } from '../plugin/clock.js';
 import type { Settings } from '../runtime/settings.js';
-import { Spool } from '../spool/index.js';
+import type { Spool } from '../spool/index.js';
 
 /**
  * `pipeline dlq list | replay`: the dead letters of the outputs that deliver through a spool
@@ -20,7 +20,9 @@ function spools(settings: Settings): { name: string; path: string }[] {
     .map((f) => ({ name: f.replace(/\.sqlite$/, ''), path: join(dir, f) }));
 }
 
-function withSpool<T>(path: string, fn: (s: Spool) => T): T {
+/** SQLite is loaded by `pipeline dlq` itself, not by every command. */
+async function withSpool<T>(path: string, fn: (s: Spool) => T): Promise<T> {
+  const { Spool } = await import('../spool/index.js');
   const spool = new Spool({ path, clock: new SystemClock() });
   try {
     return fn(spool);
@@ -36,10 +38,10 @@ export function dlqCommands(y: Argv, settingsOf: (argv: Record<string, unknown>)
       'list',
       'list dead letters: output, id, when, the destination’s answer, the message',
       () => {},
-      (argv) => {
+      async (argv) => {
         let n = 0;
         for (const s of spools(settingsOf(argv as Record<string, unknown>)))
-          withSpool(s.path, (spool) => {
+          await withSpool(s.path, (spool) => {
             for (const d of spool.deadLetters()) {
               n++;
               const payload = d.payload.length > 200 ? `${d.payload.slice(0, 200)}...` : d.payload;
@@ -56,7 +58,7 @@ export function dlqCommands(y: Argv, settingsOf: (argv: Record<string, unknown>)
         a
           .positional('ids', { type: 'number', array: true, describe: 'dead-letter ids (from dlq list)' })
           .option('output', { type: 'string', describe: 'the spool name from dlq list, e.g. alerta-alerta' }),
-      (argv) => {
+      async (argv) => {
         const ids = (argv.ids as number[] | undefined)?.length ? (argv.ids as number[]) : undefined;
         const targets = spools(settingsOf(argv as Record<string, unknown>)).filter((s) => argv.output === undefined || s.name === argv.output);
         if (ids && argv.output === undefined) {
@@ -70,7 +72,7 @@ export function dlqCommands(y: Argv, settingsOf: (argv: Record<string, unknown>)
           return;
         }
         let moved = 0;
-        for (const s of targets) moved += withSpool(s.path, (spool) => spool.requeueDead(ids));
+        for (const s of targets) moved += await withSpool(s.path, (spool) => spool.requeueDead(ids));
         process.stdout.write(`${moved} dead letter${moved === 1 ? '' : 's'} queued again; they are delivered when the pipeline next starts\n`);
       },
     )

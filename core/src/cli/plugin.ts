@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
-import { PluginInstallError, installPlugin, removePlugin } from '../registry/install.js';
-import { generatePlugin, ScaffoldError } from '../scaffold/index.js';
+// install (semver, npm) and the scaffold are loaded by the subcommands that use them
+const install = () => import('../registry/install.js');
+const scaffold = () => import('../scaffold/index.js');
 import { pluginHome, registryFor } from '../runtime/load.js';
 import type { Settings } from '../runtime/settings.js';
 
@@ -29,8 +30,9 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
       'install <spec>',
       'install a plugin package: an npm name, a directory, or a .tgz made by npm pack',
       (a) => a.positional('spec', { type: 'string', demandOption: true }),
-      (argv) => {
+      async (argv) => {
         const settings = settingsOf(argv as Record<string, unknown>);
+        const { installPlugin, PluginInstallError } = await install();
         try {
           const r = installPlugin(String(argv.spec), pluginHome(settings, process.cwd()));
           process.stdout.write(`Installed ${r.packageName}@${r.version}: ${r.plugins.map((p) => `${p.kind} ${p.name}`).join(', ')}\n`);
@@ -44,8 +46,9 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
       'remove <name>',
       'remove an installed plugin (by plugin name or package name)',
       (a) => a.positional('name', { type: 'string', demandOption: true }),
-      (argv) => {
+      async (argv) => {
         const settings = settingsOf(argv as Record<string, unknown>);
+        const { removePlugin, PluginInstallError } = await install();
         const name = String(argv.name);
         const reg = registryFor(settings, process.cwd());
         const entry = reg.list().find((e) => e.source === 'installed' && (e.name === name || e.packageName === name));
@@ -67,7 +70,8 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
           .option('kind', { type: 'string', demandOption: true, describe: 'filter or output' })
           .option('name', { type: 'string', demandOption: true, describe: 'plugin name: lowercase letters, digits, _' })
           .option('dir', { type: 'string', describe: 'where the package folder is created (.)' }),
-      (argv) => {
+      async (argv) => {
+        const { generatePlugin, ScaffoldError } = await scaffold();
         try {
           const r = generatePlugin({ kind: String(argv.kind), name: String(argv.name), dir: argv.dir as string | undefined });
           process.stdout.write(`Created ${r.dir}\nNext: cd ${r.dir} && npm install && npm run build && npm test && npm pack, then pipeline plugin install ./<tarball>\n`);
