@@ -125,6 +125,9 @@ export class RelpServer {
       sslsubject: secure && (socket as tls.TLSSocket).authorized ? subjectText((socket as tls.TLSSocket).getPeerCertificate()?.subject as never) : undefined,
     };
     if (o.keepAlive) socket.setKeepAlive(true);
+    // acknowledgements are small writes the sender waits for (its window): with Nagle's algorithm
+    // each would wait for the peer's delayed ACK of the previous one, tens of ms per window
+    socket.setNoDelay(true);
     const session = new RelpSession(socket, peer.address, {
       sink,
       maxDataBytes: o.maxDataBytes,
