@@ -2,6 +2,8 @@ import type { Expr, RValue } from './ast.js';
 import { ConfigError } from './errors.js';
 import { fieldRef } from '../event/field-ref.js';
 import type { Event } from '../event/event.js';
+import { setFlagsFromString } from 'node:v8';
+import { Script, createContext, type Context } from 'node:vm';
 
 /**
  * Compiles a condition into a closure over events, once at load. Semantics follow Logstash's
@@ -129,23 +131,125 @@ function contains(haystack: unknown, needle: unknown): boolean {
 
 function regexMatcher(right: RValue): (left: unknown, e: Event) => boolean {
   if (right.type === 'regexp' || right.type === 'string') {
-    let re: RegExp;
+    let test: (s: string) => boolean;
     try {
-      re = new RegExp(right.type === 'regexp' ? right.source : right.value);
+      test = boundedRegex(right.type === 'regexp' ? right.source : right.value);
     } catch (err) {
-      // V8's message already names the pattern: `Invalid regular expression: /x(/: Unterminated group`
-      throw new ConfigError(`invalid regular expression${(err as Error).message.replace(/^Invalid regular expression/, '')}`, right.loc, 'conditions use JavaScript regular expressions; escape a literal ( [ { with a backslash');
+      throw new ConfigError(`invalid regular expression: ${(err as Error).message}`, right.loc);
     }
-    return (left) => typeof left === 'string' && re.test(left);
+    return (left) => typeof left === 'string' && test(left);
   }
   const get = getter(right);
   return (left, e) => {
     const pattern = get(e);
     if (typeof left !== 'string' || typeof pattern !== 'string') return false;
+    let test = dynamicRegexes.get(pattern);
+    if (test === undefined) {
+      try {
+        test = boundedRegex(pattern);
+      } catch {
+        test = () => false;
+      }
+      if (dynamicRegexes.size >= 256) dynamicRegexes.clear();
+      dynamicRegexes.set(pattern, test);
+    }
+    return test(left);
+  };
+}
+
+// ---- bounded regexes (issue 13): no `=~` can freeze the pipeline thread ----
+//
+// 1. V8's own limit: with --enable-experimental-regexp-engine-on-excessive-backtracks a regex that
+//    its linear-time engine accepts (no lookarounds, backreferences or counted repetitions above 16)
+//    is re-run on that engine once it has backtracked 50,000 times: same result, linear time.
+// 2. A regex without any quantified group and without backreferences cannot backtrack
+//    exponentially (the cost stays a low power of the text's length): it runs as is.
+// 3. Anything else runs under V8's watchdog (`vm` with a timeout, which interrupts a running
+//    regex): past RUNAWAY_MS it counts as no match (so `!~` is true), with a warning and a count
+//    in regexRunaways(). After a runaway that regex is skipped (no match) until the event loop
+//    turns, so a batch of hostile lines costs RUNAWAY_MS once, not once per line, and SIGTERM
+//    and the API are served within a fraction of a second.
+
+/** How long a guarded regex may run on one value. */
+export const RUNAWAY_MS = 250;
+const V8_REGEX_FLAGS = ['--enable-experimental-regexp-engine', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
+let flagsSet = false;
+const dynamicRegexes = new Map<string, (s: string) => boolean>();
+const runaway = { count: 0, lastWarned: 0 };
+let guardScript: Script | undefined;
+let guardContext: Context | undefined;
+let guardJob: () => boolean = () => false;
+
+/** How many `=~`/`!~` evaluations ran out of time since start (each counted as no match). */
+export function regexRunaways(): number {
+  return runaway.count;
+}
+
+/** Compiles a condition regex with the protections above. Throws on a syntax error. */
+export function boundedRegex(source: string): (s: string) => boolean {
+  if (!flagsSet) {
+    flagsSet = true;
+    for (const f of V8_REGEX_FLAGS) setFlagsFromString(f);
+  }
+  const re = new RegExp(source);
+  if (linearCapable(source) || noQuantifiedGroups(source)) return (s) => re.test(s);
+  if (guardScript === undefined) {
+    guardContext = createContext({ job: () => guardJob() });
+    guardScript = new Script('job()');
+  }
+  let skipUntilTurn = false;
+  const run = (): boolean => re.test(guardInput);
+  return (s) => {
+    if (skipUntilTurn) return false;
+    guardInput = s;
+    guardJob = run;
     try {
-      return new RegExp(pattern).test(left);
-    } catch {
+      return guardScript!.runInContext(guardContext!, { timeout: RUNAWAY_MS }) as boolean;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+      runaway.count++;
+      skipUntilTurn = true;
+      setImmediate(() => (skipUntilTurn = false)).unref();
+      const now = Date.now();
+      if (now - runaway.lastWarned > 10_000) {
+        runaway.lastWarned = now;
+        process.emitWarning(`the regex /${source}/ ran longer than ${RUNAWAY_MS} ms on a ${s.length}-character value: counted as no match (${runaway.count} so far)`, { code: 'PIPELINE_REGEX_RUNAWAY' });
+      }
       return false;
+    } finally {
+      guardInput = '';
     }
   };
+}
+
+let guardInput = '';
+
+function linearCapable(source: string): boolean {
+  try {
+    new RegExp(source, 'l');
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+/** No `(...)` followed by a quantifier, no backreference (a conservative syntactic scan). */
+function noQuantifiedGroups(source: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      const n = source[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(n) || n === 'k')) return false;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === ')' && /[*+?{]/.test(source[i + 1] ?? '')) return false;
+  }
+  return true;
 }

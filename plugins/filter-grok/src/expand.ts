@@ -4,7 +4,18 @@
  * With named_captures_only (the default) `%{NAME}` becomes `(?:DEF)`; a reference with a semantic
  * becomes a named group whose name is the whole reference text (`NAME:semantic[:type]`).
  */
-export class GrokPatternError extends Error {}
+import { closeMatches, ConfigError } from '@pipeline/core';
+
+/**
+ * A pattern that cannot be expanded. It is a config error about the pattern text, which is an
+ * item of grok's `match`: the runtime puts it at that string in the config.
+ */
+export class GrokPatternError extends ConfigError {
+  constructor(reason: string, pattern: string, hint?: string) {
+    super(reason, undefined, hint, undefined, { option: { name: 'match', value: pattern } });
+    this.name = 'GrokPatternError';
+  }
+}
 
 // NAME is [A-z0-9]+ (the ASCII range A..z, so `_ [ \ ] ^ \`` count too), as jls-grok writes it.
 const REFERENCE = /%\{([A-z0-9]+)(?::([@\[\]A-z0-9_:.-]+))?(?:=((?:[^{}]+|\{[^{}]*\})+))?[^}]*\}/;
@@ -15,7 +26,7 @@ export function expandPattern(pattern: string, library: Map<string, string>, nam
   // inline definitions register into a private copy so they never leak between patterns
   let lib = library;
   for (let round = 0; ; round++) {
-    if (round >= MAX_ROUNDS) throw new GrokPatternError(`Deep recursion pattern compilation of ${JSON.stringify(pattern)}`);
+    if (round >= MAX_ROUNDS) throw new GrokPatternError(`grok: deep recursion pattern compilation of ${JSON.stringify(pattern)}`, pattern, 'a pattern definition refers to itself, directly or through others');
     const m = REFERENCE.exec(text);
     if (!m) return text;
     const [whole, name, semantic, definition] = m as unknown as [string, string, string | undefined, string | undefined];
@@ -24,7 +35,14 @@ export function expandPattern(pattern: string, library: Map<string, string>, nam
       lib.set(name, definition);
     }
     const def = lib.get(name);
-    if (def === undefined) throw new GrokPatternError(`pattern %{${name}} not defined (in ${JSON.stringify(pattern)})`);
+    if (def === undefined) {
+      const close = closeMatches(name, lib.keys());
+      throw new GrokPatternError(
+        `grok: pattern %{${name}} not defined` + (close.length ? ` (did you mean %{${close[0]}}?)` : '') + ` in ${JSON.stringify(pattern)}`,
+        pattern,
+        close.length ? `replace %{${name}} with %{${close[0]}}` : 'define it with pattern_definitions => { "NAME" => "regex" }, or in a file of patterns_dir',
+      );
+    }
     let replacement: string;
     if (semantic !== undefined) replacement = `(?<${name}:${semantic}>${def})`;
     else if (namedCapturesOnly) replacement = `(?:${def})`;

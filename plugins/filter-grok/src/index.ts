@@ -41,16 +41,18 @@ interface MatchEntry {
 const TIMEOUT = 2;
 
 /**
- * Values longer than this go to the guard even for patterns proven safe: the proof rules out
- * exponential backtracking, while a pattern with ambiguous repetitions can still cost a power of the
- * length on a hostile line (measured: BENCHMARKS.md, grok runaway guard).
+ * How long a value a pattern proven free of exponential backtracking may be matched on the pipeline
+ * thread, by its number of ambiguous loops (onig/backtrack.ts): a hostile line costs about the
+ * length to that power. Longer values, and patterns with more loops, go to the guard. Measured
+ * worst cases on crafted lines (BENCHMARKS.md, grok runaway guard): one loop (`%{DATA}: %{GREEDYDATA}`)
+ * 10-30 ms at 16 KiB; two loops 11 ms at 1 KiB, 331 ms at 4 KiB, 23 s at 16 KiB.
  */
-const INLINE_MAX_CHARS = 4096;
+const INLINE_LIMITS = [65536, 16384, 1024];
 
 interface PatternPlan {
   readonly g: CompiledGrok;
-  /** Proven safe (or no guard at all): matched on the pipeline thread. */
-  readonly inline: boolean;
+  /** Longest value matched on the pipeline thread (Infinity without a guard; 0: always guarded). */
+  readonly inlineMax: number;
   /** Its entry number in the shared guard, -1 without a guard. */
   readonly entry: number;
 }
@@ -87,19 +89,19 @@ export default definePlugin({
     const guardedItems = ctx.metrics.counter('guarded');
     const entryCount = entries.length;
 
-    // Which patterns need the guard: those the static check could not prove safe (and, for every
-    // pattern, values longer than INLINE_MAX_CHARS, where even a proven pattern's polynomial cost
-    // could be long). Every pattern is registered so either case can be handed over.
+    // Which values need the guard: those longer than their pattern's inline limit (0 for patterns
+    // the static check could not prove safe). Every pattern is registered so either can be handed over.
     const guard = timeoutMs > 0 ? sharedGuard() : undefined;
     let maxPatterns = 1;
     const plans: PatternPlan[][] = entries.map((e) => {
       maxPatterns = Math.max(maxPatterns, e.groks.length);
       return e.groks.map((g) => {
-        const safe = provenSafe(g.regex.source);
-        if (guard !== undefined && !safe.safe) ctx.logger.debug({ pattern: g.pattern, reason: safe.reason }, 'grok: pattern runs under the timeout guard');
+        const v = provenSafe(g.regex.source);
+        const inlineMax = guard === undefined ? Infinity : v.safe ? (INLINE_LIMITS[v.loops] ?? 0) : 0;
+        if (guard !== undefined && inlineMax === 0) ctx.logger.debug({ pattern: g.pattern, reason: v.reason ?? `${v.loops} ambiguous loops` }, 'grok: pattern runs under the timeout guard');
         return {
           g,
-          inline: guard === undefined || safe.safe,
+          inlineMax,
           entry: guard === undefined ? -1 : guard.register({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }),
         };
       });
@@ -108,7 +110,7 @@ export default definePlugin({
 
     /** Whether this value against this pattern goes to the guard. */
     function guarded(p: PatternPlan, input: string): boolean {
-      return guard !== undefined && (!p.inline || input.length > INLINE_MAX_CHARS);
+      return input.length > p.inlineMax;
     }
 
     // ---- what prepare queued on the guard for the batch ----
@@ -201,7 +203,7 @@ export default definePlugin({
           matched = false;
           continue;
         }
-        if (guard !== undefined && guarded(p, input)) {
+        if (input.length > p.inlineMax) {
           const r = runGuarded(p, input, fields, slotBase < 0 ? -1 : slotBase + i, eventId);
           if (r === TIMEOUT) return TIMEOUT;
           matched = r;
@@ -263,8 +265,28 @@ export default definePlugin({
   },
 });
 
+/**
+ * Compiled match options against the built-in library alone, by options: the config check and the
+ * start (and a reload keeping the same filters) compile each block once. Compiled entries hold no
+ * per-event state (the regexes are neither global nor sticky), so filters can share them.
+ */
+const compiledCache = new Map<string, MatchEntry[]>();
+
 /** The match option compiled against the library (built-in, patterns_dir, pattern_definitions). */
 function compileEntries(o: Resolved<typeof options>, resolvePath: (p: string) => string): MatchEntry[] {
+  const builtinOnly = o.patterns_dir.length === 0 && Object.keys(o.pattern_definitions).length === 0;
+  if (!builtinOnly) return compileUncached(o, resolvePath);
+  const key = JSON.stringify([o.match, o.named_captures_only, o.target ?? null, o.overwrite]);
+  let hit = compiledCache.get(key);
+  if (hit === undefined) {
+    hit = compileUncached(o, resolvePath);
+    if (compiledCache.size >= 4096) compiledCache.clear();
+    compiledCache.set(key, hit);
+  }
+  return hit;
+}
+
+function compileUncached(o: Resolved<typeof options>, resolvePath: (p: string) => string): MatchEntry[] {
   const library = buildLibrary(
     o.patterns_dir.map((d) => resolvePath(d)),
     o.patterns_files_glob,

@@ -26,15 +26,24 @@ interface Runner {
   offset: number;
 }
 
-// `d` (hasIndices) gives each group's offsets: the filter cuts the captures from its own string
-const entries: Runner[][] = init.entries.map((list) => {
-  let offset = list.length;
-  return list.map((p) => {
-    const r = { re: new RegExp(p.source, p.flags + 'd'), literal: p.literal, groups: Int32Array.from(p.groups), offset };
-    offset += 2 * p.groups.length;
-    return r;
-  });
-});
+// `d` (hasIndices) gives each group's offsets: the filter cuts the captures from its own string.
+// Compiled on first use: the shared guard holds every pattern of every grok filter, and most are
+// never handed over (a worker replaced after a timeout starts at once, too).
+const compiled: (Runner[] | undefined)[] = new Array(init.entries.length);
+function runners(e: number): Runner[] {
+  let list = compiled[e];
+  if (list === undefined) {
+    const src = init.entries[e]!;
+    let offset = src.length;
+    list = src.map((p) => {
+      const r = { re: new RegExp(p.source, p.flags + 'd'), literal: p.literal, groups: Int32Array.from(p.groups), offset };
+      offset += 2 * p.groups.length;
+      return r;
+    });
+    compiled[e] = list;
+  }
+  return list;
+}
 
 /** Runs item j of generation g, writing its results; returns the item's event id. */
 function runItem(g: number, j: number, lastEvent: number): number {
@@ -47,7 +56,7 @@ function runItem(g: number, j: number, lastEvent: number): number {
   Atomics.store(ctl, CTL.STARTED, pack(g, j));
   const start = meta[m + META.START]!;
   const input = text.toString('utf16le', start * 2, (start + meta[m + META.LENGTH]!) * 2);
-  const list = entries[meta[m + META.ENTRY]!]!;
+  const list = runners(meta[m + META.ENTRY]!);
   const base = j * stride;
   for (let i = 0; i < list.length; i++) results[base + i] = 0;
   let ran = false;

@@ -65,7 +65,9 @@ export class SharedGuard {
     this.ctl = new Int32Array(new SharedArrayBuffer(CTL.SIZE * 4));
     this.times = new Float64Array(new SharedArrayBuffer(2 * TIME_BLOCK * 8));
     this.ctl[CTL.STARTED] = -1;
-    this.allocate(256, 64 * 1024, false);
+    // room for a batch of 125 events with a few dozen guarded patterns each before growing (growing
+    // replaces the worker, which must see the new buffers)
+    this.allocate(8192, 512 * 1024, false);
   }
 
   /** Adds one pattern; returns its entry number. The worker picks it up before it is first used. */

@@ -14,10 +14,11 @@
  *    a failure costs at most one pass per start. A bounded repetition of a group whose body holds no
  *    unbounded repetition (IPv4's `(?:…\.){3}`) is accepted when its number of ways is bounded by a
  *    small constant.
- * 2. At most one ambiguous loop outside those bodies: a one-character loop (`.*?` of DATA) whose
- *    character set overlaps what may follow it makes the matcher try every split, a cost linear in
- *    the line per start position; two such loops (`%{DATA} %{DATA}`) multiply. One is accepted, as
- *    in most grok patterns of the form `prefix %{DATA}: %{GREEDYDATA}`; more go to the guard.
+ * 2. How many ambiguous loops lie outside those bodies: a one-character loop (`.*?` of DATA)
+ *    whose character set overlaps what may follow it makes the matcher try every split, a cost
+ *    linear in the line per start position; two such loops (`%{DATA} %{DATA}`) multiply. The count
+ *    is the degree of the polynomial a hostile line can cost; the filter decides from it how long a
+ *    value may be matched without the guard (see INLINE_LIMITS in index.ts).
  *
  * The translator's atomic-group emulation `(?:(?=(X))\N)` counts as one position: X never
  * backtracks once matched (its body is checked on its own). Lookarounds consume nothing; their
@@ -418,17 +419,20 @@ function unbounded(n: Node): boolean {
 const MAX_BOUNDED_WAYS = 10_000;
 
 export interface BacktrackVerdict {
+  /** No exponential backtracking (point 1 above). */
   safe: boolean;
-  /** Why not, for the log and the tests. */
+  /** Ambiguous one-character loops in sequence (point 2), the largest over the regex and its inner bodies. */
+  loops: number;
+  /** Why not safe, for the log and the tests. */
   reason?: string;
 }
 
-/** Checks one node as a regex of its own: repetitions of groups, inner bodies, ambiguous loops. */
-function check(n: Node, top: boolean): string | undefined {
+/** Checks one node as a regex of its own: repetitions of groups and inner bodies; counts ambiguous loops. */
+function check(n: Node, out: { loops: number }): string | undefined {
   const a = new Automaton();
-  const f = a.build(n);
+  a.build(n);
   for (const body of a.inner) {
-    const r = check(body, true);
+    const r = check(body, out);
     if (r !== undefined) return r;
   }
   for (const rep of a.reps) {
@@ -439,11 +443,7 @@ function check(n: Node, top: boolean): string | undefined {
     const { points, startAmbiguous } = ra.ambiguous(rf.first);
     if (startAmbiguous || points.size > 0) return 'a repeated group can match the same text in more than one way';
   }
-  if (top) {
-    let loops = 0;
-    for (const p of a.loopsThatMayStop()) loops++;
-    if (loops > 1) return `${loops} ambiguous repetitions in sequence (each multiplies the work on a failing line)`;
-  }
+  out.loops = Math.max(out.loops, a.loopsThatMayStop().length);
   return undefined;
 }
 
@@ -454,11 +454,12 @@ export function provenSafe(source: string): BacktrackVerdict {
   let v = verdicts.get(source);
   if (v !== undefined) return v;
   try {
-    const reason = check(new Parser(source).parse(), true);
-    v = reason === undefined ? { safe: true } : { safe: false, reason };
+    const out = { loops: 0 };
+    const reason = check(new Parser(source).parse(), out);
+    v = reason === undefined ? { safe: true, loops: out.loops } : { safe: false, loops: out.loops, reason };
   } catch (e) {
     if (!(e instanceof Unsupported)) throw e;
-    v = { safe: false, reason: `not analysed: ${e.message}` };
+    v = { safe: false, loops: 0, reason: `not analysed: ${e.message}` };
   }
   verdicts.set(source, v);
   return v;

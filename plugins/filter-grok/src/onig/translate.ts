@@ -67,8 +67,19 @@ const OPAQUE: Info = { firstAW: false, lastAW: false, nullable: false, zeroWidth
 const AW: Info = { firstAW: true, lastAW: true, nullable: false, zeroWidth: false };
 const ASCII_WORD = /^[A-Za-z0-9_]$/;
 
-/** True when a one-character JS class expression only matches ASCII word characters. */
+const asciiWordClasses = new Map<string, boolean>();
+
+/** True when a one-character JS class expression only matches ASCII word characters (cached: library classes recur). */
 function classIsAsciiWord(expr: string): boolean {
+  let r = asciiWordClasses.get(expr);
+  if (r === undefined) {
+    r = classIsAsciiWordUncached(expr);
+    asciiWordClasses.set(expr, r);
+  }
+  return r;
+}
+
+function classIsAsciiWordUncached(expr: string): boolean {
   if (!/^\[[^^]/.test(expr) || !expr.endsWith(']') || /\\[pPuWDSs]|\\x[89a-fA-F]|[^\0-\x7f]/.test(expr)) return false;
   const re = new RegExp(`^${expr}$`, 'u');
   for (let c = 0; c < 128; c++) if (re.test(String.fromCharCode(c)) && !ASCII_WORD.test(String.fromCharCode(c))) return false;
