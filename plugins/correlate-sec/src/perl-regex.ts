@@ -11,6 +11,9 @@
  * The emulations add capture groups, so `groupMap` gives the JS group index of each Perl group.
  */
 
+import { setFlagsFromString } from 'node:v8';
+import { Script, createContext, type Context } from 'node:vm';
+
 export class PerlRegexError extends Error {}
 
 export interface TranslatedRegex {
@@ -658,6 +661,64 @@ export function requiredLiteral(p: string): string | undefined {
   return best.length >= 2 ? best : undefined;
 }
 
+// ---- bounded matching (issue 13): no SEC pattern can freeze the pipeline thread ----
+//
+// As for `=~` in conditions (core's conditions.ts): a pattern V8's linear-time engine accepts is
+// bounded by V8 itself (--enable-experimental-regexp-engine-on-excessive-backtracks re-runs it on
+// that engine after 50,000 backtracks, same result); one without quantified groups or
+// backreferences cannot backtrack exponentially and runs as is; any other runs under V8's watchdog
+// (`vm` with a timeout). Past RUNAWAY_MS a match counts as no match (so NRegExp matches), with a
+// warning and a count (secRegexRunaways()); that pattern is then skipped (no match) until the
+// event loop turns, so a burst of hostile lines costs RUNAWAY_MS once and SIGTERM is served.
+
+/** How long a guarded pattern may run on one line. */
+export const RUNAWAY_MS = 250;
+let flagsSet = false;
+const runaway = { count: 0, lastWarned: 0 };
+let guardScript: Script | undefined;
+let guardContext: Context | undefined;
+let guardRe: RegExp | undefined;
+let guardInput = '';
+
+/** How many pattern matches ran out of time since start (each counted as no match). */
+export function secRegexRunaways(): number {
+  return runaway.count;
+}
+
+function ensureFlags(): void {
+  if (flagsSet) return;
+  flagsSet = true;
+  setFlagsFromString('--enable-experimental-regexp-engine');
+  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+}
+
+/** Whether the translated pattern needs the watchdog (see above). */
+function needsGuard(source: string, flags: string): boolean {
+  try {
+    new RegExp(source, flags + 'l');
+    return false;
+  } catch {
+    // not for the linear engine: look for quantified groups and backreferences
+  }
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      const n = source[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(n) || n === 'k')) return true;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === ')' && /[*+?{]/.test(source[i + 1] ?? '')) return true;
+  }
+  return false;
+}
+
 /** A compiled Perl pattern: `exec` returns Perl's match list ($1.. as an array) or null. */
 export class PerlRegex {
   readonly re: RegExp;
@@ -665,8 +726,12 @@ export class PerlRegex {
   readonly hasNamed: boolean;
   /** Literal every match contains (case-sensitive patterns only): a cheap first test. */
   readonly literal: string | undefined;
+  /** Runs under the watchdog (not proven bounded). */
+  readonly guarded: boolean;
+  private skipUntilTurn = false;
 
   constructor(readonly perl: string) {
+    ensureFlags();
     this.t = translatePerlRegex(perl);
     try {
       this.re = new RegExp(this.t.source, this.t.flags);
@@ -675,17 +740,47 @@ export class PerlRegex {
     }
     this.hasNamed = /\(\?P?<[A-Za-z_]|\(\?'/.test(perl);
     this.literal = this.t.flags.includes('i') ? undefined : requiredLiteral(perl);
+    this.guarded = needsGuard(this.t.source, this.t.flags);
+    if (this.guarded && guardScript === undefined) {
+      guardContext = createContext({ job: () => guardRe!.exec(guardInput) });
+      guardScript = new Script('job()');
+    }
+  }
+
+  /** The regex's exec, bounded: null also when a guarded match ran out of time. */
+  private run(s: string): RegExpExecArray | null {
+    if (!this.guarded) return this.re.exec(s);
+    if (this.skipUntilTurn) return null;
+    guardRe = this.re;
+    guardInput = s;
+    try {
+      return guardScript!.runInContext(guardContext!, { timeout: RUNAWAY_MS }) as RegExpExecArray | null;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
+      runaway.count++;
+      this.skipUntilTurn = true;
+      setImmediate(() => (this.skipUntilTurn = false)).unref();
+      const now = Date.now();
+      if (now - runaway.lastWarned > 10_000) {
+        runaway.lastWarned = now;
+        process.emitWarning(`the SEC pattern /${this.perl}/ ran longer than ${RUNAWAY_MS} ms on a ${s.length}-byte line: counted as no match (${runaway.count} so far)`, { code: 'PIPELINE_REGEX_RUNAWAY' });
+      }
+      return null;
+    } finally {
+      guardRe = undefined;
+      guardInput = '';
+    }
   }
 
   test(s: string): boolean {
     if (this.literal !== undefined && s.indexOf(this.literal) < 0) return false;
-    return this.re.test(s);
+    return this.guarded ? this.run(s) !== null : this.re.test(s);
   }
 
   /** Perl list-context match: the capture values ($1..$n), or [1] when the pattern has no groups. */
   exec(s: string): { list: (string | undefined)[]; named?: Record<string, string | undefined> } | null {
     if (this.literal !== undefined && s.indexOf(this.literal) < 0) return null;
-    const m = this.re.exec(s);
+    const m = this.run(s);
     if (m === null) return null;
     let list: (string | undefined)[];
     if (this.t.perlGroups === 0) list = ['1'];
