@@ -135,7 +135,8 @@ function regexMatcher(right: RValue): (left: unknown, e: Event) => boolean {
     try {
       test = boundedRegex(right.type === 'regexp' ? right.source : right.value);
     } catch (err) {
-      throw new ConfigError(`invalid regular expression: ${(err as Error).message}`, right.loc);
+      // V8's message already names the pattern: `Invalid regular expression: /x(/: Unterminated group`
+      throw new ConfigError(`invalid regular expression${(err as Error).message.replace(/^Invalid regular expression/, '')}`, right.loc, 'conditions use JavaScript regular expressions; escape a literal ( [ { with a backslash');
     }
     return (left) => typeof left === 'string' && test(left);
   }
