@@ -80,6 +80,7 @@ export class RelpSession {
   private ending: 'no' | 'end' | 'serverclose' = 'no';
   private paused = 0;
   private finished = false;
+  private destroyTimer?: NodeJS.Timeout;
   lastActivity = 0;
 
   constructor(
@@ -122,6 +123,8 @@ export class RelpSession {
     this.parser.stop();
     if (this.ending === 'no') this.ending = 'serverclose';
     this.pause(Pause.Ending);
+    // bounded even if the queue never stores what is owed (the sender then sends it again)
+    this.destroyLater();
     if (this.owed.length > 0) this.flush();
     else if (!this.flushing) this.finish();
   }
@@ -202,7 +205,11 @@ export class RelpSession {
     else
       void stored.then(
         () => this.write(n),
-        () => this.closed(), // never stored: say nothing, the sender keeps its messages
+        () => {
+          // never stored: say nothing, the sender keeps its messages and sends them again
+          this.socket.destroy();
+          this.closed();
+        },
       );
   }
 
@@ -237,12 +244,19 @@ export class RelpSession {
       if (this.ending === 'serverclose') s.end(SERVERCLOSE);
       else s.end();
       s.resume(); // read on (and discard) so the peer's FIN is seen and the socket closes
-      // a peer that neither reads nor closes must not keep the socket (real time: a safety net)
-      const t = setTimeout(() => s.destroy(), END_GRACE_MS);
-      t.unref();
-      s.once('close', () => clearTimeout(t));
+      this.destroyLater();
     }
     this.closed();
+  }
+
+  /** A peer that neither reads nor closes must not keep the socket (real time: a safety net). */
+  private destroyLater(): void {
+    if (this.destroyTimer !== undefined) return;
+    const s = this.socket;
+    const t = setTimeout(() => s.destroy(), END_GRACE_MS);
+    t.unref();
+    this.destroyTimer = t;
+    s.once('close', () => clearTimeout(t));
   }
 
   private pause(why: Pause): void {

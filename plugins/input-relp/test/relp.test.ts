@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import jsonCodec from '@pipeline/codec-json';
+import { VirtualClock } from '@pipeline/core/testing';
 import relp from '../src/index.js';
 import { RelpClient, start, waitFor, type Started } from './helpers.js';
 
@@ -162,5 +163,40 @@ describe('relp input', () => {
       [0, 'serverclose', ''],
     ]);
     assert.equal(t.sink.events.length, 1);
+  });
+
+  it('stop() with a queue that never stores: the session is cut unanswered (the sender keeps its message) and stop completes', async () => {
+    const t = await start(relp, CONFIG);
+    const c = await RelpClient.connect(t.port);
+    await c.response(c.open());
+    gateStorage(t); // never committed
+    c.send('syslog', 'never stored');
+    await waitFor(() => t.sink.events.length === 1, 'the event');
+    await t.stop();
+    await c.closed();
+    assert.equal(c.responses.filter((r) => r.txnr === 2).length, 0, 'no acknowledgement for what the queue does not hold');
+  });
+
+  it('idle_timeout: an idle session gets the serverclose hint; one with responses owed is left alone', async () => {
+    const t = await start(relp, `${CONFIG} idle_timeout => 10`, { clock: new VirtualClock(Date.now()) });
+    try {
+      const idle = await RelpClient.connect(t.port);
+      await idle.response(idle.open());
+      const owing = await RelpClient.connect(t.port);
+      await owing.response(owing.open());
+      const store = gateStorage(t);
+      owing.send('syslog', 'waiting for the queue');
+      await waitFor(() => t.sink.events.length === 1, 'the event');
+      t.ctx.clock.advance(20_000);
+      await idle.closed();
+      assert.deepEqual(idle.responses.at(-1), { txnr: 0, command: 'serverclose', data: '' });
+      assert.equal(owing.isClosed, false);
+      assert.equal(t.metric('connections_idle_closed'), 1);
+      store.commit();
+      await owing.response(2);
+      owing.destroy();
+    } finally {
+      await t.stop();
+    }
   });
 });
