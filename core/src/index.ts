@@ -28,6 +28,6 @@ export {
 export { opt, optionsTable, type OptionSpec, type Schema, type Resolved, type CodecRef } from './plugin/options.js';
 export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugin/clock.js';
 export { MetricsRegistry, type Metrics, type Counter, type Gauge } from './plugin/metrics.js';
-export { ConfigError } from './config/errors.js';
+export { ConfigError, closeMatches } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';
 export * from './spool/index.js';

@@ -1,6 +1,28 @@
 import type { Loc } from './ast.js';
 
 /**
+ * Which option of a plugin block an error is about, for errors raised where the option's place in
+ * the config is not known (a plugin's `check`, a compiler the plugin calls): the runtime puts the
+ * error at that option's value, or at the item of it (array element, hash key or value) whose text
+ * is `value`, so a plugin names the option and never computes a location.
+ */
+export interface OptionTarget {
+  name: string;
+  value?: string;
+}
+
+/** Another place the error involves (the first of two duplicates), shown with its own excerpt. */
+export interface RelatedLoc {
+  loc: Loc;
+  note: string;
+}
+
+export interface ConfigErrorDetails {
+  option?: OptionTarget;
+  related?: readonly RelatedLoc[];
+}
+
+/**
  * A mistake in a config, with where it is and how to fix it. `format` renders the file:line:col
  * header, the offending line with a caret under the column, and the hint.
  */
@@ -12,24 +34,44 @@ export class ConfigError extends Error {
     readonly hint?: string,
     /** The text of the file, for the excerpt. */
     readonly sourceText?: string,
+    readonly details: ConfigErrorDetails = {},
   ) {
     super(loc ? `${loc.file}:${loc.line}:${loc.column}: ${reason}` : reason);
     this.name = 'ConfigError';
   }
 
+  /** An error about one option, to be located by the runtime (see OptionTarget). */
+  static forOption(option: string, reason: string, hint?: string, value?: string): ConfigError {
+    return new ConfigError(reason, undefined, hint, undefined, { option: { name: option, value } });
+  }
+
+  get option(): OptionTarget | undefined {
+    return this.details.option;
+  }
+
+  /** The same error at a place (its option target is then resolved). */
+  at(loc: Loc): ConfigError {
+    return new ConfigError(this.reason, loc, this.hint, undefined, { related: this.details.related });
+  }
+
   withSource(text: string): ConfigError {
-    return this.sourceText ? this : new ConfigError(this.reason, this.loc, this.hint, text);
+    return this.sourceText ? this : new ConfigError(this.reason, this.loc, this.hint, text, this.details);
   }
 
   format(): string {
     const lines = [this.message];
-    if (this.loc && this.sourceText !== undefined) {
-      const src = this.sourceText.split('\n')[this.loc.line - 1];
-      if (src !== undefined) {
-        const gutter = `${this.loc.line} | `;
-        lines.push(`  ${gutter}${src.replace(/\t/g, ' ')}`);
-        lines.push(`  ${' '.repeat(gutter.length + Math.max(0, this.loc.column - 1))}^`);
-      }
+    const excerpt = (loc: Loc) => {
+      if (this.sourceText === undefined || !this.loc || loc.file !== this.loc.file) return;
+      const src = this.sourceText.split('\n')[loc.line - 1];
+      if (src === undefined) return;
+      const gutter = `${loc.line} | `;
+      lines.push(`  ${gutter}${src.replace(/\t/g, ' ')}`);
+      lines.push(`  ${' '.repeat(gutter.length + Math.max(0, loc.column - 1))}^`);
+    };
+    if (this.loc) excerpt(this.loc);
+    for (const r of this.details.related ?? []) {
+      lines.push(`  ${r.loc.file}:${r.loc.line}:${r.loc.column}: ${r.note}`);
+      excerpt(r.loc);
     }
     if (this.hint) lines.push(`  hint: ${this.hint}`);
     return lines.join('\n');

@@ -136,7 +136,7 @@ class Parser {
       if (this.eof()) this.fail(`unexpected end of file inside the ${section} section`, "close the section with '}'");
       if (this.peek() === '}') return out;
       if (this.atKeyword('if')) out.push(this.branch(section));
-      else if (this.atKeyword('else')) this.fail("'else' without a preceding 'if'");
+      else if (this.atKeyword('else') || this.atKeyword('elseif')) this.fail(`'${this.atKeyword('else') ? 'else' : 'elseif'}' without a preceding 'if'`);
       else out.push(this.plugin());
     }
   }
@@ -149,7 +149,9 @@ class Parser {
     let otherwise: Statement[] | undefined;
     for (;;) {
       this.ws();
-      if (!this.atKeyword('else')) break;
+      // Logstash's grammar reads `"else" cs "if"` with optional space and comments between, so
+      // `elseif` is an else-if there too; `elsewhere { }` after a branch stays a plugin
+      if (!this.atKeyword('else') && !this.atKeyword('elseif')) break;
       this.advance(4);
       this.ws();
       if (this.atKeyword('if')) {
@@ -318,6 +320,7 @@ class Parser {
     const at = this.loc();
     this.advance(); // {
     const entries: HashEntry[] = [];
+    const seen = new Map<string, Loc>();
     for (;;) {
       this.ws();
       if (this.tryConsume('}')) return { kind: 'hash', entries, loc: at };
@@ -335,6 +338,13 @@ class Parser {
           key = w;
         }
       }
+      // Logstash refuses a key given twice rather than keep one of the values silently
+      const first = seen.get(key);
+      if (first)
+        throw new ConfigError(`duplicate key '${key}' in a hash`, keyLoc, `give each key once; for several values write '${key}' => [...]`, undefined, {
+          related: [{ loc: first, note: `'${key}' is first given here` }],
+        });
+      seen.set(key, keyLoc);
       this.ws();
       if (!this.tryConsume('=>')) this.fail(`expected '=>' after hash key '${key}', found ${this.found()}`);
       entries.push({ key, keyLoc, value: this.value() });

@@ -7,7 +7,7 @@ import { parseFieldPath } from '../event/field-ref.js';
  * config block (unknown option, wrong type, missing required, value not allowed), fills defaults,
  * and renders the plugin's README options table. Coercions follow Logstash's `:validate` types.
  */
-export type OptionType = 'string' | 'number' | 'boolean' | 'array' | 'hash' | 'path' | 'password' | 'codec' | 'any';
+export type OptionType = 'string' | 'number' | 'integer' | 'port' | 'boolean' | 'array' | 'hash' | 'path' | 'password' | 'codec' | 'any';
 
 export interface OptionSpec<T = unknown> {
   readonly type: OptionType;
@@ -16,12 +16,18 @@ export interface OptionSpec<T = unknown> {
   readonly description?: string;
   /** Allowed values (string options). */
   readonly values?: readonly string[];
+  /** Inclusive bounds (number, integer and port options). */
+  readonly min?: number;
+  readonly max?: number;
   /** Deprecation message; the option still works and a warning is logged. */
   readonly deprecated?: string;
   /** Another name that sets this option (e.g. Logstash's newer `ssl_enabled` for `ssl_enable`). */
   readonly aliases?: readonly string[];
-  /** Extra check on the coerced value; return an error message or undefined. */
-  readonly validate?: (value: T) => string | undefined;
+  /**
+   * Extra check on the coerced value; return an error message or undefined. An array option may
+   * name the item at fault (`{ message, item: index }`): the error is then placed at that item.
+   */
+  readonly validate?: (value: T) => string | { message: string; item: number } | undefined;
   /** Phantom type marker. */
   readonly __type?: T;
 }
@@ -51,9 +57,27 @@ const make =
   <O extends Common<T>>(o?: O): OptionSpec<T> & O =>
     ({ ...(o ?? {}), type }) as OptionSpec<T> & O;
 
+/** A field reference's syntax, the same check fieldRef makes when the plugin compiles it. */
+function fieldSyntax(v: string): string | undefined {
+  try {
+    parseFieldPath(v);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
 export const opt = {
   string: make<string>('string'),
+  /** A number; `min`/`max` bound it. */
   number: make<number>('number'),
+  /** A whole number; `min`/`max` bound it. */
+  integer: make<number>('integer'),
+  /**
+   * A TCP/UDP port: a whole number from 1 to 65535. A listening input that takes 0 for "any free
+   * port" says `min: 0`.
+   */
+  port: <O extends Common<number>>(o?: O): OptionSpec<number> & O => ({ min: 1, max: 65535, ...(o ?? {}), type: 'port' }) as OptionSpec<number> & O,
   bool: make<boolean>('boolean'),
   /** An array of values; a single value becomes a one-element array, as in Logstash. */
   array: make<unknown[]>('array'),
@@ -71,15 +95,21 @@ export const opt = {
     ({
       ...(o ?? {}),
       type: 'string',
-      validate: (v: string) => {
-        try {
-          parseFieldPath(v);
-        } catch (e) {
-          return (e as Error).message;
+      validate: (v: string) => fieldSyntax(v) ?? o?.validate?.(v),
+    }) as OptionSpec<string> & O,
+  /** Field references (an array of them, a single one accepted as in Logstash), each checked at load. */
+  fields: <O extends Common<string[]>>(o?: O): OptionSpec<string[]> & O =>
+    ({
+      ...(o ?? {}),
+      type: 'array',
+      validate: (v: string[]) => {
+        for (const [item, f] of v.entries()) {
+          const message = fieldSyntax(String(f));
+          if (message) return { message, item };
         }
         return o?.validate?.(v);
       },
-    }) as OptionSpec<string> & O,
+    }) as OptionSpec<string[]> & O,
 };
 
 function describe(v: Value): string {
@@ -138,10 +168,15 @@ export function coerce(name: string, spec: OptionSpec, v: Value, pluginName: str
         throw new ConfigError(`${pluginName}: option '${name}' must be one of ${spec.values.map((x) => `'${x}'`).join(', ')}, got '${str}'`, v.loc, closeMatches(str, spec.values).length ? `did you mean '${closeMatches(str, spec.values)[0]}'?` : undefined);
       return str;
     }
-    case 'number': {
+    case 'number':
+    case 'integer':
+    case 'port': {
       const s = scalar(v);
       const n = typeof s === 'number' ? s : typeof s === 'string' && s.trim() !== '' ? Number(s) : NaN;
-      if (Number.isNaN(n)) throw wrong('a number');
+      if (Number.isNaN(n)) throw wrong(spec.type === 'port' ? 'a port number' : 'a number');
+      if (spec.type !== 'number' && !Number.isInteger(n)) throw new ConfigError(`${pluginName}: option '${name}' expects a whole number, got ${n}`, v.loc, spec.description ? `'${name}': ${spec.description}` : undefined);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
+        throw new ConfigError(`${pluginName}: option '${name}' must be ${range(spec)}, got ${n}`, v.loc, spec.description ? `'${name}': ${spec.description}` : undefined);
       return n;
     }
     case 'boolean': {
@@ -174,12 +209,22 @@ export function coerce(name: string, spec: OptionSpec, v: Value, pluginName: str
   }
 }
 
+/** `from 1 to 65535`, `at least 0`, ... for messages and the README table. */
+function range(spec: OptionSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined) return `from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return `at least ${spec.min}`;
+  return `at most ${spec.max}`;
+}
+
 /** Merges a repeated option as Logstash does: arrays concatenate, hashes merge. */
 function mergeRepeated(a: unknown, b: unknown): unknown {
   if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
   if (a && b && typeof a === 'object' && typeof b === 'object') return { ...(a as object), ...(b as object) };
   return b;
 }
+
+/** Options that hold one value: Logstash turns a repeat into an array, which their validation then refuses. */
+const SINGLE: ReadonlySet<OptionType> = new Set(['string', 'number', 'integer', 'port', 'boolean', 'path', 'password', 'codec']);
 
 export interface OptionInput {
   name: string;
@@ -198,6 +243,7 @@ export function resolveOptions(schema: Schema, inputs: OptionInput[], pluginName
     for (const a of spec.aliases ?? []) byAlias.set(a, k);
   }
   const out: Record<string, unknown> = {};
+  const firstAt = new Map<string, OptionInput>();
   for (const input of inputs) {
     const key = byAlias.get(input.name);
     if (key === undefined) {
@@ -212,10 +258,23 @@ export function resolveOptions(schema: Schema, inputs: OptionInput[], pluginName
     const value = coerce(input.name, spec, input.value, pluginName);
     if (spec.validate) {
       const msg = spec.validate(value);
-      if (msg) throw new ConfigError(`${pluginName}: option '${input.name}': ${msg}`, input.value.loc);
+      if (msg) {
+        const item = typeof msg === 'string' || input.value.kind !== 'array' ? undefined : input.value.items[msg.item];
+        throw new ConfigError(`${pluginName}: option '${input.name}': ${typeof msg === 'string' ? msg : msg.message}`, (item ?? input.value).loc);
+      }
     }
     if (spec.deprecated) warn?.(`${input.loc.file}:${input.loc.line}:${input.loc.column}: ${pluginName}: option '${input.name}' is deprecated: ${spec.deprecated}`);
-    out[key] = key in out ? mergeRepeated(out[key], value) : value;
+    const first = firstAt.get(key);
+    if (first === undefined) {
+      firstAt.set(key, input);
+      out[key] = value;
+    } else if (SINGLE.has(spec.type)) {
+      // the same value twice is harmless (Logstash keeps it); two codecs, or two different values, are a mistake
+      if (spec.type === 'codec' || out[key] !== value)
+        throw new ConfigError(`${pluginName}: option '${input.name}' is set twice`, input.loc, `keep one ${input.name} => ...`, undefined, {
+          related: [{ loc: first.loc, note: `'${first.name}' is first set here` }],
+        });
+    } else out[key] = mergeRepeated(out[key], value);
   }
   for (const [k, spec] of Object.entries(schema)) {
     if (k in out) continue;
@@ -230,7 +289,9 @@ export function optionsTable(schema: Schema): string {
   const rows = ['| option | type | default | required | description |', '| --- | --- | --- | --- | --- |'];
   for (const [k, s] of Object.entries(schema)) {
     const def = s.default === undefined ? '' : '`' + JSON.stringify(s.default) + '`';
-    const desc = [s.description ?? '', s.values ? `one of ${s.values.join(', ')}` : '', s.deprecated ? `deprecated: ${s.deprecated}` : '', s.aliases?.length ? `alias: ${s.aliases.join(', ')}` : '']
+    // a port's usual bounds go without saying; other bounds are part of the option's contract
+    const bounds = (s.min !== undefined || s.max !== undefined) && !(s.type === 'port' && s.min === 1 && s.max === 65535) ? range(s) : '';
+    const desc = [s.description ?? '', bounds, s.values ? `one of ${s.values.join(', ')}` : '', s.deprecated ? `deprecated: ${s.deprecated}` : '', s.aliases?.length ? `alias: ${s.aliases.join(', ')}` : '']
       .filter(Boolean)
       .join('; ');
     rows.push(`| \`${k}\` | ${s.type} | ${def} | ${s.required ? 'yes' : ''} | ${desc.replace(/\|/g, '\\|')} |`);

@@ -1,14 +1,17 @@
-import type { Attribute, ConfigAst, PluginNode, SectionKind, Statement } from '../config/ast.js';
+import type { Attribute, ConfigAst, Loc, PluginNode, SectionKind, Statement, Value } from '../config/ast.js';
+import { compileCondition } from '../config/conditions.js';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
 import type { PluginDefinition, PluginKind } from '../plugin/define.js';
-import { resolveOptions, type CodecRef } from '../plugin/options.js';
+import { resolveOptions, type CodecRef, type Schema } from '../plugin/options.js';
 import type { PluginRegistry } from '../registry/registry.js';
-import { COMMON_OPTIONS } from './common-options.js';
+import { COMMON_OPTIONS, compileDecorator } from './common-options.js';
 
 /**
  * The checked form of a config: every plugin node resolved to its definition, its options
  * validated by its schema (common options apart), its codec resolved. Building a plan is
- * `--config.test_and_exit`; running it is the executor's job.
+ * `--config.test_and_exit`; running it is the executor's job. Whatever the executor compiles from
+ * the config without I/O (conditions, common options' templates and field names) is compiled here
+ * too and thrown away, so `-t` refuses what `start` would refuse, with the same errors.
  */
 export interface CodecPlan {
   def: PluginDefinition<'codec'>;
@@ -70,6 +73,91 @@ async function resolveDefinition(registry: PluginRegistry, kind: PluginKind, nam
   }
 }
 
+/** Every condition of a section body, compiled as the executor will; errors are collected. */
+function checkConditions(stmts: Statement[], errors: ConfigError[]): void {
+  for (const s of stmts) {
+    if (s.type === 'plugin') continue;
+    for (const arm of s.arms) {
+      try {
+        compileCondition(arm.condition);
+      } catch (e) {
+        errors.push(e instanceof ConfigError ? (e.loc ? e : e.at(arm.condition.loc)) : new ConfigError((e as Error).message, arm.condition.loc));
+      }
+      checkConditions(arm.body, errors);
+    }
+    if (s.otherwise) checkConditions(s.otherwise, errors);
+  }
+}
+
+/** The place of a value inside an option's value whose text is `text` (an array item, a hash key or value). */
+function findValue(v: Value, text: string): Loc | undefined {
+  switch (v.kind) {
+    case 'string':
+    case 'bareword':
+    case 'number':
+      return String(v.value) === text ? v.loc : undefined;
+    case 'array':
+      for (const i of v.items) {
+        const l = findValue(i, text);
+        if (l) return l;
+      }
+      return undefined;
+    case 'hash':
+      for (const e of v.entries) {
+        if (e.key === text) return e.keyLoc;
+        const l = findValue(e.value, text);
+        if (l) return l;
+      }
+      return undefined;
+    case 'plugin':
+      return undefined;
+  }
+}
+
+/**
+ * Puts an error a plugin raised without a location (from `check`, or from a compiler it calls) at
+ * the option it names, or the item of that option it names; otherwise at the plugin block. An
+ * option left to its default is not in the block: the block is the place then too.
+ */
+function locate(e: unknown, node: PluginNode, schema: Schema): ConfigError {
+  if (!(e instanceof ConfigError)) return new ConfigError(`${node.name}: ${(e as Error).message}`, node.loc);
+  if (e.loc) return e;
+  const target = e.option;
+  if (target) {
+    const names = new Set([target.name, ...(schema[target.name]?.aliases ?? [])]);
+    const attrs = node.attributes.filter((a) => names.has(a.name));
+    if (target.value !== undefined)
+      for (const a of attrs) {
+        const at = findValue(a.value, target.value);
+        if (at) return e.at(at);
+      }
+    if (attrs.length) return e.at(attrs[0]!.value.loc);
+  }
+  return e.at(node.loc);
+}
+
+/**
+ * Compiles the common options the executor compiles for each plugin (add_field, remove_field ...
+ * templates and field names). One option at a time, so an error is placed at the option.
+ */
+function checkCommon(common: Record<string, unknown>, kind: PluginKind, pluginName: string): void {
+  for (const [name, value] of Object.entries(common)) {
+    // a hash entry or array item at a time, so the error names the item at fault
+    const parts: [unknown, string | undefined][] = Array.isArray(value)
+      ? value.map((v) => [[v], String(v)])
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value).map(([k, v]) => [{ [k]: v }, k])
+        : [[value, undefined]];
+    for (const [part, text] of parts) {
+      try {
+        compileDecorator({ [name]: part }, kind);
+      } catch (e) {
+        throw ConfigError.forOption(name, `${pluginName}: option '${name}': ${(e as Error).message}`, undefined, text);
+      }
+    }
+  }
+}
+
 /** Checks every plugin of a config; returns the plan or throws all errors found (one per plugin). */
 export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: (msg: string) => void = () => {}, resolvePath: (p: string) => string = (p) => p): Promise<PipelinePlan> {
   const plugins = new Map<PluginNode, PluginPlan>();
@@ -78,16 +166,24 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
   const ids = new Set<string>();
   for (const section of ast.sections) {
     const kind = SECTION_KIND[section.kind];
+    checkConditions(section.body, errors);
     for (const node of pluginsIn(section.body)) {
+      let schema: Schema = {};
       try {
         const def = await resolveDefinition(registry, kind, node.name, node);
         // One schema for the block, so unknown-option suggestions see common and own names alike.
-        const commonSchema = COMMON_OPTIONS[kind];
-        const schema = { ...commonSchema, ...def.options };
+        // An input or output without a default codec takes none: `codec` is not one of its options.
+        const { codec: codecSpec, ...commonSchema } = COMMON_OPTIONS[kind];
+        const takesCodec = codecSpec !== undefined && def.defaultCodec !== undefined;
+        const codecAttr = codecSpec !== undefined && !takesCodec ? node.attributes.find((a) => a.name === 'codec') : undefined;
+        if (codecAttr)
+          throw new ConfigError(`${node.name} takes no codec`, codecAttr.loc, `remove codec => ...: ${node.name} ${kind === 'input' ? 'builds its events itself' : 'does not encode events with a codec'}`);
+        schema = { ...commonSchema, ...(takesCodec ? { codec: codecSpec } : {}), ...def.options };
         const all = resolveOptions(schema, node.attributes, node.name, node.loc, warn);
         const options: Record<string, unknown> = {};
         const commonOptions: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(all)) (k in def.options ? options : commonOptions)[k] = v;
+        checkCommon(commonOptions, kind, node.name);
         def.check?.(options as never, { resolvePath });
         const n = (counters.get(`${kind}:${node.name}`) ?? 0) + 1;
         counters.set(`${kind}:${node.name}`, n);
@@ -102,8 +198,7 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
         const fingerprint = def.fingerprint?.(options as never, resolvePath);
         plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, fingerprint });
       } catch (e) {
-        if (e instanceof ConfigError) errors.push(e.loc ? e : new ConfigError(e.reason, node.loc, e.hint));
-        else errors.push(new ConfigError(`${node.name}: ${(e as Error).message}`, node.loc));
+        errors.push(locate(e, node, schema));
       }
     }
   }

@@ -29,7 +29,7 @@ export interface SecInstance {
 
 const options = {
   rules: opt.strings({ required: true, description: 'SEC rule files or globs, matched in this order (like repeated `--conf`).' }),
-  source: opt.string({ default: 'message', description: 'Field whose text is matched against the rules.' }),
+  source: opt.field({ default: 'message', description: 'Field whose text is matched against the rules.' }),
   match_json_lines: opt.bool({ default: false, description: "Match each event's json_lines encoding instead of `source` (what sec saw tailing Logstash's JSON output files)." }),
   allow_shell: opt.bool({ default: false, description: 'Allow shellcmd, spawn, cspawn, pipe, report with a command and SingleWithScript. Without it such rules fail to load.' }),
   intevents: opt.bool({ default: false, description: "Generate SEC_STARTUP / SEC_SHUTDOWN internal events with the SEC_INTERNAL_EVENT context (sec's --intevents)." }),

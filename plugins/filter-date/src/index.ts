@@ -1,15 +1,15 @@
-import { compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, type Event, type Fields } from '@pipeline/core';
+import { closeMatches, compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, type Event, type FieldRef, type Fields, type Resolved } from '@pipeline/core';
 import { parseTai64n, parseUnix, parseUnixMs } from './epoch.js';
 import { isoParser } from './iso8601.js';
-import { compilePattern, DateParseError, localMillis, PatternError, toLocal, type LocalTime } from './joda.js';
-import { localeNames } from './locale.js';
+import { compilePattern, DateParseError, localMillis, PatternError, toLocal, type CompiledPattern, type LocalTime } from './joda.js';
+import { localeNames, type LocaleNames } from './locale.js';
 import { processZone, zoneFor, type Zone } from './zone.js';
 
 const options = {
   match: opt.strings({ required: true, description: 'the field, then one or more formats: Joda patterns, ISO8601, UNIX, UNIX_MS, TAI64N' }),
   timezone: opt.string({ description: "zone for times without an offset: an IANA name, an offset, or %{field}; default: the process's zone (TZ)" }),
   locale: opt.string({ description: 'locale for month and weekday names (BCP 47 or POSIX, e.g. en, en-US, de_DE); default English' }),
-  target: opt.string({ default: '@timestamp', description: 'field that receives the parsed timestamp' }),
+  target: opt.field({ default: '@timestamp', description: 'field that receives the parsed timestamp' }),
   tag_on_failure: opt.strings({ default: ['_dateparsefailure'], description: 'tags added when no format matches' }),
 };
 
@@ -18,6 +18,62 @@ type ZoneSource = (fields: Fields) => Zone | undefined;
 
 /** One format, ready to turn a field value into epoch milliseconds (throws when it does not apply). */
 type Parser = (value: unknown, fields: Fields) => number;
+
+/** A format of `match`, compiled: a named one, or a Joda pattern. */
+type Format = { name: 'ISO8601' | 'UNIX' | 'UNIX_MS' | 'TAI64N' } | { name: 'pattern'; source: string; pattern: CompiledPattern };
+
+/**
+ * What the options compile to without a clock: `check` (so -t) and `create` both run it, so a bad
+ * pattern, zone, locale or field is refused at the option that holds it, by the same code.
+ */
+function compileOptions(o: Resolved<typeof options>) {
+  if (o.match.length < 2)
+    throw ConfigError.forOption('match', `date: match needs a field name and at least one format, got ${JSON.stringify(o.match)}`, 'match => ["logdate", "MMM dd HH:mm:ss", "ISO8601"]');
+  let names: LocaleNames;
+  try {
+    names = localeNames(o.locale);
+  } catch {
+    throw ConfigError.forOption('locale', `date: unknown locale '${o.locale}'`, 'a BCP 47 or POSIX locale such as en, en-US or de_DE');
+  }
+  let zoneOf: ZoneSource;
+  if (o.timezone === undefined) {
+    const z = processZone();
+    zoneOf = () => z;
+  } else if (o.timezone.includes('%{')) {
+    const t = compileTemplate(o.timezone);
+    zoneOf = (f) => zoneFor(t.render(f));
+  } else {
+    const z = zoneFor(o.timezone);
+    if (!z) {
+      const close = closeMatches(o.timezone, Intl.supportedValuesOf('timeZone'));
+      throw ConfigError.forOption(
+        'timezone',
+        `date: unknown time zone '${o.timezone}'` + (close.length ? ` (did you mean '${close[0]}'?)` : ''),
+        'use an IANA name such as Europe/Paris, or an offset such as +01:00',
+      );
+    }
+    zoneOf = () => z;
+  }
+  let field: FieldRef;
+  try {
+    field = fieldRef(o.match[0]!);
+  } catch (e) {
+    if (e instanceof FieldRefError) throw ConfigError.forOption('match', `date: match: ${e.message}`, 'the first item of match is the field to read', o.match[0]);
+    throw e;
+  }
+  const formats: Format[] = o.match.slice(1).map((format) => {
+    if (format === 'ISO8601' || format === 'UNIX' || format === 'UNIX_MS' || format === 'TAI64N') return { name: format };
+    try {
+      return { name: 'pattern', source: format, pattern: compilePattern(format, names) };
+    } catch (e) {
+      if (e instanceof PatternError) throw ConfigError.forOption('match', `date: ${e.message}`, 'formats are Joda-Time patterns (yyyy-MM-dd HH:mm:ss), or ISO8601, UNIX, UNIX_MS, TAI64N', format);
+      throw e;
+    }
+  });
+  // the schema checked the target's syntax (opt.field)
+  const target = o.target === '@timestamp' ? undefined : fieldRef(o.target);
+  return { names, zoneOf, field, formats, target };
+}
 
 /** The year of an instant as seen in a zone. */
 function yearIn(zone: Zone, ms: number): number {
@@ -30,28 +86,10 @@ export default definePlugin({
   description: 'Parses a date from a field into @timestamp (or another target), as Logstash’s date filter.',
   options,
   check(o) {
-    if (o.match.length < 2)
-      throw new ConfigError(`date: match needs a field name and at least one format, got ${JSON.stringify(o.match)}`, undefined, 'match => ["logdate", "MMM dd HH:mm:ss", "ISO8601"]');
+    compileOptions(o);
   },
   create(o, ctx) {
-    let names;
-    try {
-      names = localeNames(o.locale);
-    } catch {
-      throw new ConfigError(`date: unknown locale '${o.locale}'`);
-    }
-    let zoneOf: ZoneSource;
-    if (o.timezone === undefined) {
-      const z = processZone();
-      zoneOf = () => z;
-    } else if (o.timezone.includes('%{')) {
-      const t = compileTemplate(o.timezone);
-      zoneOf = (f) => zoneFor(t.render(f));
-    } else {
-      const z = zoneFor(o.timezone);
-      if (!z) throw new ConfigError(`date: unknown time zone '${o.timezone}'`, undefined, 'use an IANA name such as Europe/Paris, or an offset such as +01:00');
-      zoneOf = () => z;
-    }
+    const { names, zoneOf, field, formats, target } = compileOptions(o);
     const clock = ctx.clock;
 
     /** Local wall-clock time to an instant in a zone; a time skipped by a DST change fails. */
@@ -82,10 +120,9 @@ export default definePlugin({
       return toUtc(best);
     };
 
-    const field = fieldRef(o.match[0]!);
     const parsers: Parser[] = [];
-    for (const format of o.match.slice(1)) {
-      switch (format) {
+    for (const format of formats) {
+      switch (format.name) {
         case 'ISO8601': {
           const iso = isoParser(names);
           parsers.push((value, fields) => {
@@ -108,17 +145,11 @@ export default definePlugin({
         case 'TAI64N':
           parsers.push(parseTai64n);
           break;
-        default: {
-          let p: ReturnType<typeof compilePattern>;
-          try {
-            p = compilePattern(format, names);
-          } catch (e) {
-            if (e instanceof PatternError) throw new ConfigError(`date: ${e.message}`);
-            throw e;
-          }
+        case 'pattern': {
+          const { pattern: p, source } = format;
           const pivotNowYear = yearIn(processZone(), clock.now());
           parsers.push((value, fields) => {
-            if (typeof value !== 'string') throw new DateParseError(`pattern '${format}' expects a string`);
+            if (typeof value !== 'string') throw new DateParseError(`pattern '${source}' expects a string`);
             const f = p.read(value);
             if (!f) return NaN;
             const local = toLocal(f, pivotNowYear);
@@ -140,18 +171,7 @@ export default definePlugin({
       }
     }
 
-    let setTarget: (e: Event, ts: Timestamp) => void;
-    if (o.target === '@timestamp') setTarget = (e, ts) => void (e.timestamp = ts);
-    else {
-      let ref;
-      try {
-        ref = fieldRef(o.target);
-      } catch (e) {
-        if (e instanceof FieldRefError) throw new ConfigError(`date: target: ${e.message}`);
-        throw e;
-      }
-      setTarget = (e, ts) => ref.set(e.fields, ts);
-    }
+    const setTarget: (e: Event, ts: Timestamp) => void = target === undefined ? (e, ts) => void (e.timestamp = ts) : (e, ts) => target.set(e.fields, ts);
     const tags = o.tag_on_failure;
     const matches = ctx.metrics.counter('matches');
     const failures = ctx.metrics.counter('failures');

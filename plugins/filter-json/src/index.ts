@@ -2,8 +2,8 @@ import { ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, typ
 import { parseEventTimestamp } from './timestamp.js';
 
 const options = {
-  source: opt.string({ required: true, description: 'field holding the JSON text' }),
-  target: opt.string({ description: 'field to put the parsed value in; default: merge a JSON object into the event root' }),
+  source: opt.field({ required: true, description: 'field holding the JSON text' }),
+  target: opt.field({ description: 'field to put the parsed value in; default: merge a JSON object into the event root' }),
   tag_on_failure: opt.strings({ default: ['_jsonparsefailure'], description: 'tags added when the text is not JSON (or not an object without target)' }),
   skip_on_invalid_json: opt.bool({ default: false, description: 'do not log a warning for invalid JSON' }),
   ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'accepted for compatibility; no effect on this filter' }),

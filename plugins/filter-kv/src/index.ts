@@ -5,8 +5,8 @@ import { transformer, type Transform } from './transform.js';
 const TRANSFORMS = ['lowercase', 'uppercase', 'capitalize'];
 
 const options = {
-  source: opt.string({ default: 'message', description: 'field to read key=value pairs from (a string or an array of strings)' }),
-  target: opt.string({ description: 'field to put the pairs in (overwritten); default: the event root' }),
+  source: opt.field({ default: 'message', description: 'field to read key=value pairs from (a string or an array of strings)' }),
+  target: opt.field({ description: 'field to put the pairs in (overwritten); default: the event root' }),
   field_split: opt.string({ default: ' ', description: 'characters separating pairs (a regex character class)' }),
   field_split_pattern: opt.string({ description: 'regex separating pairs; takes precedence over field_split' }),
   value_split: opt.string({ default: '=', description: 'characters separating a key from its value (a regex character class)' }),

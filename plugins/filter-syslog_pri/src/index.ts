@@ -4,7 +4,7 @@ import { rubyToI } from './ruby-to-i.js';
 
 const options = {
   ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'field names: syslog_* (disabled) or [log][syslog][...] (v1, v8)' }),
-  syslog_pri_field_name: opt.string({ description: 'field holding the PRI number; default syslog_pri, or [log][syslog][priority] with ECS' }),
+  syslog_pri_field_name: opt.field({ description: 'field holding the PRI number; default syslog_pri, or [log][syslog][priority] with ECS' }),
   use_labels: opt.bool({ default: true, description: 'also set the facility and severity names' }),
   facility_labels: opt.strings({ default: [...FACILITY_LABELS], description: 'facility names, by code' }),
   severity_labels: opt.strings({ default: [...SEVERITY_LABELS], description: 'severity names, by code' }),

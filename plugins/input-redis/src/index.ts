@@ -18,7 +18,7 @@ export default definePlugin({
   defaultCodec: 'json',
   options: {
     host: opt.string({ default: '127.0.0.1', description: 'Redis host.' }),
-    port: opt.number({ default: 6379, description: 'Redis port.' }),
+    port: opt.port({ default: 6379, description: 'Redis port.' }),
     path: opt.string({ description: 'Unix socket path; overrides host and port.' }),
     db: opt.number({ default: 0, description: 'Redis database number.' }),
     password: opt.password({ description: 'Password (AUTH).' }),

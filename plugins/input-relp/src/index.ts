@@ -34,7 +34,7 @@ export default definePlugin({
   description: "Receives syslog over RELP (rsyslog's omrelp), acknowledging each message once the queue holds it.",
   defaultCodec: 'plain',
   options: {
-    port: opt.number({ required: true, description: 'Port to listen on (0 = any free port).' }),
+    port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...listen,
     ssl_certificate_authorities: opt.strings({
       default: [],

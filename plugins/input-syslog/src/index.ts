@@ -20,7 +20,7 @@ export default definePlugin({
   description: 'Receives syslog (RFC 3164 and RFC 5424) over TCP and UDP on one port, parsed into fields.',
   defaultCodec: 'plain',
   options: {
-    port: opt.number({ default: 514, description: 'Port for both TCP and UDP (0 = any free port, the same for both).' }),
+    port: opt.port({ min: 0, default: 514, description: 'Port for both TCP and UDP (0 = any free port, the same for both).' }),
     ...listenOptions,
     receive_buffer_bytes: opt.number({ description: 'UDP socket receive buffer (SO_RCVBUF); capped by net.core.rmem_max.' }),
     buffer_size: opt.number({ default: 65536, description: 'Longest UDP datagram kept (bytes).' }),

@@ -102,7 +102,7 @@ export default definePlugin({
   description: 'Receives lines (LF/CRLF or RFC 6587 octet-counted) over TCP or TLS.',
   defaultCodec: 'line',
   options: {
-    port: opt.number({ required: true, description: 'Port to listen on (0 = any free port).' }),
+    port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...listenOptions,
   },
   check(o) {

@@ -28,9 +28,9 @@ export default definePlugin({
   description: 'Receives one event per UDP datagram.',
   defaultCodec: 'plain',
   options: {
-    port: opt.number({ required: true, description: 'Port to listen on (0 = any free port).' }),
+    port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...udpOptions,
-    source_ip_fieldname: opt.string({ default: 'host', description: "Field that receives the sender's IP address." }),
+    source_ip_fieldname: opt.field({ default: 'host', description: "Field that receives the sender's IP address." }),
   },
   create(o, ctx) {
     const events = ctx.metrics.counter('events');

@@ -32,7 +32,7 @@ export default definePlugin({
     timeout: opt.string({ description: "Timeout in seconds (a number or sprintf); default: `[alert][timeout]`." }),
     raw_data: field('Raw data'),
     create_time: opt.bool({ default: true, description: "Send the event's @timestamp as createTime." }),
-    alert_field: opt.string({ default: '[alert]', description: 'Field holding the alert written by the correlate stage.' }),
+    alert_field: opt.field({ default: '[alert]', description: 'Field holding the alert written by the correlate stage.' }),
     severities: opt.strings({ default: [...ALERTA_SEVERITIES], description: "Severities Alerta accepts (its alarm model); others are refused before sending." }),
     allowed_environments: opt.strings({ description: 'If set, alerts for other environments are refused before sending (as Alerta ALLOWED_ENVIRONMENTS).' }),
     ssl_certificate_authorities: opt.strings({ aliases: ['cacert'], description: 'PEM CA files trusted for an https endpoint.' }),

@@ -12,7 +12,7 @@ export default definePlugin({
   description: 'Sends a mail per event (or a digest of several) through an SMTP relay, spooled on disk while the relay is down; throttled.',
   options: {
     address: opt.string({ default: 'localhost', description: 'SMTP relay host.' }),
-    port: opt.number({ default: 25, description: 'SMTP relay port.' }),
+    port: opt.port({ default: 25, description: 'SMTP relay port.' }),
     use_tls: opt.bool({ default: false, description: 'Implicit TLS from the first byte (SMTPS, usually port 465). Without it, STARTTLS is used as `starttls` says.' }),
     starttls: opt.string({ default: 'auto', values: ['auto', 'required', 'never'], description: 'auto: upgrade with STARTTLS when the relay offers it; required: never send in clear; never: do not upgrade.' }),
     username: opt.string({ default: '', description: 'SMTP AUTH user; empty: no authentication.' }),

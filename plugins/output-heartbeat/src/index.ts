@@ -31,7 +31,7 @@ export default definePlugin({
     group: fromField('`attributes.group`, as `alerta heartbeat --group`', 'attributes][group'),
     customer: fromField('Customer', 'customer'),
     create_time: opt.bool({ default: false, description: "Send the event's @timestamp as createTime (Alerta then reports a heartbeat delivered late from the spool as slow)." }),
-    heartbeat_field: opt.string({ default: '[heartbeat]', description: 'Field holding the heartbeat written by the SEC `heartbeat` action.' }),
+    heartbeat_field: opt.field({ default: '[heartbeat]', description: 'Field holding the heartbeat written by the SEC `heartbeat` action.' }),
     severities: opt.strings({ default: HEARTBEAT_SEVERITIES, description: 'Severities a heartbeat may carry; others are refused before sending.' }),
     ssl_certificate_authorities: opt.strings({ aliases: ['cacert'], description: 'PEM CA files trusted for an https endpoint.' }),
     ssl_verification_mode: opt.string({ default: 'full', values: ['full', 'none'], description: '`none` accepts any server certificate' }),

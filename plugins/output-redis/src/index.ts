@@ -17,7 +17,7 @@ export default definePlugin({
   defaultCodec: 'json',
   options: {
     host: opt.strings({ default: ['127.0.0.1'], description: 'Redis hosts, `name` or `name:port`; on a failure the output moves to the next one.' }),
-    port: opt.number({ default: 6379, description: 'Port for hosts that name none.' }),
+    port: opt.port({ default: 6379, description: 'Port for hosts that name none.' }),
     db: opt.number({ default: 0, description: 'Redis database number.' }),
     password: opt.password({ description: 'Password (AUTH).' }),
     ssl: opt.bool({ default: false, description: 'Connect with TLS (server certificate verified against the system CAs).' }),
