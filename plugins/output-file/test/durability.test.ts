@@ -91,6 +91,25 @@ describe('file output: a batch is acknowledged only once its lines are written',
   });
 });
 
+describe('file output: memory held for acknowledgements is bounded', () => {
+  it('once 8,192 lines wait in buffers across files, every buffer is written, so batches are not held for the whole flush_interval', async () => {
+    const wd = fresh();
+    const ctx = fileContext(wd, { line: 'format => "%{message}"' });
+    const out = await fileOut('path => "many/%{f}.log" flush_interval => 60', ctx);
+    // one short line per file per batch: no buffer fills on its own
+    const spread = (b: number) => Array.from({ length: 100 }, (_, i) => ev({ f: `f${i}`, message: `${b}-${i}` }));
+    const first = watch(pendingOf(await out.receive(spread(0))).written);
+    for (let b = 1; b < 81; b++) await out.receive(spread(b));
+    await turn();
+    assert.equal(first.state, 'pending', '8,100 lines held: still buffered');
+    await out.receive(spread(81));
+    await turn();
+    assert.equal(first.state, 'resolved', 'past the cap every buffer was written, without waiting for the timer');
+    assert.equal(lines(join(wd, 'many/f7.log')).length, 82);
+    await out.close?.();
+  });
+});
+
 describe('file output: a write that fails is back-pressure, not a drop', () => {
   it('on /dev/full (ENOSPC forever) receive waits, retrying with back-off; nothing is dropped; a stall is logged once per 10 s with path and free space', async () => {
     const { logger, records } = capturingLogger();
