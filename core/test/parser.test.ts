@@ -102,6 +102,18 @@ describe('config parser: conditionals', () => {
     assert.equal((b.otherwise![0] as PluginNode).name, 'w');
   });
 
+  it("reads elseif as else if, as Logstash's grammar (\"else\" cs \"if\") does", () => {
+    const strip = (t: string) => JSON.stringify(parseConfig(t, 't'), (k, v: unknown) => (k === 'loc' ? undefined : v));
+    const spaced = strip('filter { if [a] { x {} } else if [b] { y {} } else { w {} } }');
+    assert.equal(strip('filter { if [a] { x {} } elseif [b] { y {} } else { w {} } }'), spaced);
+    assert.equal(strip('filter { if [a] { x {} } else # why\n if [b] { y {} } else { w {} } }'), spaced);
+  });
+
+  it('keeps a plugin whose name starts with else after a branch a plugin', () => {
+    const body = parseConfig('filter { if [a] { x {} } elsewhere { } elseif_x { } }', 't').sections[0]!.body;
+    assert.deepEqual(body.map((s) => (s.type === 'plugin' ? s.name : s.type)), ['branch', 'elsewhere', 'elseif_x']);
+  });
+
   for (const op of ['==', '!=', '<', '>', '<=', '>=']) {
     it(`reads the comparison ${op}`, () => {
       const c = branch(`[a] ${op} 1`).arms[0]!.condition;
@@ -163,6 +175,19 @@ describe('config parser: errors name file, line and column', () => {
   it('unterminated string', () => fails('input { x { a => "abc } }', /unterminated string/, 1, 18));
   it('unclosed section', () => fails('filter {\n  x { }\n', /end of file inside the filter section/, 3, 1));
   it('else without if', () => fails('filter { else { } }', /'else' without/, 1, 10));
+  it('elseif without if', () => fails('filter { elseif [a] { } }', /'elseif' without/, 1, 10));
+  it('a hash key given twice, with both places', () => {
+    fails('filter {\n  mutate { add_field => {\n    "a" => "1"\n    "a" => "2" } }\n}', /duplicate key 'a' in a hash/, 4, 5);
+    try {
+      parseConfig('filter { x { h => { "a" => 1 b => { "c" => 1 "c" => 2 } } } }', 'n.conf');
+      assert.fail('expected an error');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.format(), /n\.conf:1:46: duplicate key 'c'[\s\S]*n\.conf:1:37: 'c' is first given here/, 'nested hashes too, both places');
+    }
+    // the same key in two different hashes is fine
+    parseConfig('filter { x { h => { "a" => 1 } g => { "a" => 2 } } }', 't');
+  });
   it('bad operator in a condition', () => fails('filter { if [a] === 1 { } }', /expected a value in the condition/, 1, 19));
 });
 
