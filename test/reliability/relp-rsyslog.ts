@@ -1,6 +1,6 @@
 /** Helpers for the RELP reliability tests: a real rsyslogd sending over omrelp, and tallies of what arrived. */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RelpSender {
@@ -18,15 +18,15 @@ export interface RelpSenderOptions {
   tls?: { ca: string; cert: string; key: string; permittedPeer: string };
 }
 
-/** librelp's default window: the most frames a session has unacknowledged at any time. */
-export const LIBRELP_DEFAULT_WINDOW = 128;
-
 /**
  * Starts `rsyslogd -n` with its own config and work directory and no system inputs: imfile tails
  * `<dir>/in.log`, omrelp forwards every line to 127.0.0.1:port (RSYSLOG_ForwardFormat), retrying
  * forever while the receiver is down (the main queue holds what it has read meanwhile).
  */
 export function startRelpSender(o: RelpSenderOptions): RelpSender {
+  // a missing package is a failure with its name, not a timeout
+  if (!['/usr/lib/x86_64-linux-gnu/rsyslog/omrelp.so', '/usr/lib/aarch64-linux-gnu/rsyslog/omrelp.so', '/usr/lib/rsyslog/omrelp.so'].some((p) => existsSync(p)))
+    throw new Error('rsyslog omrelp is not installed: run scripts/setup-debian.sh (Debian packages rsyslog, rsyslog-relp)');
   const work = join(o.dir, 'rsyslog-work');
   mkdirSync(work, { recursive: true });
   const input = join(o.dir, 'in.log');
