@@ -33,6 +33,9 @@ export class SharedGuard {
   results!: Int32Array;
   /** Times the worker was replaced after a timeout (for tests and metrics). */
   restarts = 0;
+  /** Workers started, and items handed over, since the process started (for tests and metrics). */
+  spawns = 0;
+  handed = 0;
   /** Items queued in the current generation. */
   count = 0;
   /** The current generation; items of an older one are gone. */
@@ -100,6 +103,11 @@ export class SharedGuard {
     return w.terminate().then(() => undefined);
   }
 
+  /** Whether a worker is running now. */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** A fresh id for timeout_scope => event (shared by the items of one event of one filter). */
   eventId(): number {
     return (this.nextEvent = (this.nextEvent + 1) & 0x3fffffff);
@@ -164,6 +172,7 @@ export class SharedGuard {
       results: this.results.buffer as SharedArrayBuffer,
     };
     this.worker = new Worker(new URL('./match-worker.js', import.meta.url), { workerData: init });
+    this.spawns++;
     this.worker.unref();
     this.stale = false;
     // block until the worker's regexes are compiled: the filter API is synchronous (a sleep, not a spin)
@@ -217,6 +226,7 @@ export class SharedGuard {
     }
     this.ensureWorker();
     const j = this.count++;
+    this.handed++;
     const m = j * META_STRIDE;
     const at = this.textUsed;
     this.text.write(input, at * 2, 'utf16le');
