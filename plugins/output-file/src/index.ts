@@ -134,7 +134,20 @@ export default definePlugin({
         for (const a of acks) a.release();
         return;
       }
-      const failure = pool.acquire(confinement.failureFile, true);
+      let failure: OpenFile;
+      try {
+        failure = pool.acquire(confinement.failureFile, true);
+      } catch (err) {
+        // nowhere to put them: settle their batches, never leave them waiting forever
+        counters.writeErrors.inc();
+        if (dropOnFailure) counters.eventsDropped.inc(n);
+        for (const a of acks) {
+          if (dropOnFailure) a.release();
+          else a.fail(err);
+        }
+        dropLog.log({ file: confinement.failureFile, err, events: n }, 'file output: cannot open the failure file; lines not written');
+        return;
+      }
       failure.add(text, n, overwrite, clock.now());
       failure.acks.push(...acks); // already held: they move with their lines
     };
