@@ -102,7 +102,7 @@ describe('outputs: a full disk under the file output', () => {
       const rec = stalled(first)!;
       assert.equal(rec.file, out);
       assert.equal(rec.err, 'ENOSPC');
-      assert.ok(typeof rec.free_bytes === 'number' && rec.free_bytes < 64 * 1024, `free space reported: ${rec.free_bytes}`);
+      assert.ok(typeof rec.free_bytes === 'number' && rec.free_bytes < 256 * 1024, `the file system's free space is reported: ${rec.free_bytes}`);
       assert.equal(first.child.exitCode, null, 'still running');
       assert.ok(((await queueSize(apiPort)) ?? 0) > 0, 'the unwritten lines wait in the persisted queue');
       const writtenBefore = tally(out).counts.size;
