@@ -24,10 +24,10 @@ export interface OptionSpec<T = unknown> {
   /** Another name that sets this option (e.g. Logstash's newer `ssl_enabled` for `ssl_enable`). */
   readonly aliases?: readonly string[];
   /**
-   * Extra check on the coerced value; return an error message or undefined. An array option may
-   * name the item at fault (`{ message, item: index }`): the error is then placed at that item.
+   * Extra check on the coerced value; return an error message or undefined. Or `{ message, item,
+   * hint }`: an array option names the item at fault (the error is then placed at that item).
    */
-  readonly validate?: (value: T) => string | { message: string; item: number } | undefined;
+  readonly validate?: (value: T) => string | { message: string; item?: number; hint?: string } | undefined;
   /** Phantom type marker. */
   readonly __type?: T;
 }
@@ -57,12 +57,14 @@ const make =
   <O extends Common<T>>(o?: O): OptionSpec<T> & O =>
     ({ ...(o ?? {}), type }) as OptionSpec<T> & O;
 
+const FIELD_HINT = 'a field reference is a name (message) or a path of names in brackets ([a][b])';
+
 /** A field reference's syntax, the same check fieldRef makes when the plugin compiles it. */
-function fieldSyntax(v: string): string | undefined {
+function fieldSyntax(v: string, item?: number): { message: string; item?: number; hint: string } | undefined {
   try {
     parseFieldPath(v);
   } catch (e) {
-    return (e as Error).message;
+    return { message: (e as Error).message, item, hint: FIELD_HINT };
   }
   return undefined;
 }
@@ -104,8 +106,8 @@ export const opt = {
       type: 'array',
       validate: (v: string[]) => {
         for (const [item, f] of v.entries()) {
-          const message = fieldSyntax(String(f));
-          if (message) return { message, item };
+          const bad = fieldSyntax(String(f), item);
+          if (bad) return bad;
         }
         return o?.validate?.(v);
       },
@@ -259,8 +261,10 @@ export function resolveOptions(schema: Schema, inputs: OptionInput[], pluginName
     if (spec.validate) {
       const msg = spec.validate(value);
       if (msg) {
-        const item = typeof msg === 'string' || input.value.kind !== 'array' ? undefined : input.value.items[msg.item];
-        throw new ConfigError(`${pluginName}: option '${input.name}': ${typeof msg === 'string' ? msg : msg.message}`, (item ?? input.value).loc);
+        const m = typeof msg === 'string' ? { message: msg } : msg;
+        const item = m.item === undefined || input.value.kind !== 'array' ? undefined : input.value.items[m.item];
+        const hint = m.hint ?? (spec.description ? `'${input.name}': ${spec.description}` : undefined);
+        throw new ConfigError(`${pluginName}: option '${input.name}': ${m.message}`, (item ?? input.value).loc, hint);
       }
     }
     if (spec.deprecated) warn?.(`${input.loc.file}:${input.loc.line}:${input.loc.column}: ${pluginName}: option '${input.name}' is deprecated: ${spec.deprecated}`);

@@ -175,7 +175,7 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
         // An input or output without a default codec takes none: `codec` is not one of its options.
         const { codec: codecSpec, ...commonSchema } = COMMON_OPTIONS[kind];
         const takesCodec = codecSpec !== undefined && def.defaultCodec !== undefined;
-        const codecAttr = codecSpec !== undefined && !takesCodec ? node.attributes.find((a) => a.name === 'codec') : undefined;
+        const codecAttr = codecSpec !== undefined && !takesCodec && !('codec' in def.options) ? node.attributes.find((a) => a.name === 'codec') : undefined;
         if (codecAttr)
           throw new ConfigError(`${node.name} takes no codec`, codecAttr.loc, `remove codec => ...: ${node.name} ${kind === 'input' ? 'builds its events itself' : 'does not encode events with a codec'}`);
         schema = { ...commonSchema, ...(takesCodec ? { codec: codecSpec } : {}), ...def.options };
@@ -202,7 +202,16 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
       }
     }
   }
-  if (errors.length) throw new ConfigErrors(errors);
+  if (errors.length) {
+    // in config order (conditions are checked per section, before its plugins)
+    const files = [...new Set(ast.sections.map((s) => s.loc.file))];
+    const key = (e: ConfigError) => [e.loc ? files.indexOf(e.loc.file) : -1, e.loc?.line ?? 0, e.loc?.column ?? 0];
+    errors.sort((x, y) => {
+      const [a, b] = [key(x), key(y)];
+      return a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    });
+    throw new ConfigErrors(errors);
+  }
   return { ast, plugins };
 }
 
