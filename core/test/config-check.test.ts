@@ -201,3 +201,29 @@ describe('pipeline --version', () => {
     }
   });
 });
+
+describe('option types: integer, port, bounds', () => {
+  const loc = { file: 't.conf', line: 1, column: 1 };
+  const num = (value: number | string) => [{ name: 'n', loc, value: typeof value === 'number' ? { kind: 'number' as const, value, loc } : { kind: 'string' as const, value, loc } }];
+
+  it('an integer takes whole numbers within its bounds, from numbers or numeric strings', async () => {
+    const { opt, resolveOptions } = await import('../src/plugin/options.js');
+    const schema = { n: opt.integer({ min: 1, max: 10 }) };
+    assert.equal(resolveOptions(schema, num(5), 'p', loc).n, 5);
+    assert.equal(resolveOptions(schema, num('7'), 'p', loc).n, 7);
+    assert.throws(() => resolveOptions(schema, num(0), 'p', loc), /option 'n' must be from 1 to 10, got 0/);
+    assert.throws(() => resolveOptions(schema, num(11), 'p', loc), /must be from 1 to 10, got 11/);
+    assert.throws(() => resolveOptions(schema, num(1.5), 'p', loc), /expects a whole number, got 1\.5/);
+    assert.throws(() => resolveOptions({ n: opt.number({ min: 0.5 }) }, num(0.25), 'p', loc), /must be at least 0\.5/);
+  });
+
+  it('a port is 1..65535 unless it says min: 0; the README table names bounds other than the usual', async () => {
+    const { opt, optionsTable, resolveOptions } = await import('../src/plugin/options.js');
+    assert.throws(() => resolveOptions({ n: opt.port() }, num(0), 'p', loc), /must be from 1 to 65535, got 0/);
+    assert.equal(resolveOptions({ n: opt.port({ min: 0 }) }, num(0), 'p', loc).n, 0);
+    const table = optionsTable({ a: opt.port({ default: 25, description: 'relay' }), b: opt.port({ min: 0 }), c: opt.integer({ min: 1 }) });
+    assert.match(table, /\| `a` \| port \| `25` \|  \| relay \|/);
+    assert.match(table, /\| `b` \| port \|  \|  \| from 0 to 65535 \|/);
+    assert.match(table, /\| `c` \| integer \|  \|  \| at least 1 \|/);
+  });
+});
