@@ -114,7 +114,7 @@ describe('persisted queue', () => {
       const fs = mountTmpfs('1m');
       try {
         const log = captured();
-        const q = open(join(fs.dir, 'q'), { logger: log.logger });
+        const q = open(join(fs.dir, 'q'), { logger: log.logger, reserveBytes: 0 });
         for (let i = 0; i < 10; i++) q.push(new Event({ message: `before-${i}`, n: i }));
         const inFlight = (await q.take(5, 0))!; // taken before the disk fills, acknowledged after
         fs.fill();
@@ -163,7 +163,7 @@ describe('persisted queue', () => {
       try {
         fs.fill();
         const log = captured();
-        const q = open(join(fs.dir, 'q'), { logger: log.logger });
+        const q = open(join(fs.dir, 'q'), { logger: log.logger, reserveBytes: 0 });
         assert.equal(q.writable, false);
         assert.ok(log.lines.some((l) => /persisted queue: the disk is full/.test(String(l.msg)) && l.path === join(fs.dir, 'q')));
         q.push(new Event({ message: 'early' }));
@@ -173,6 +173,41 @@ describe('persisted queue', () => {
         const b = (await q.take(10, 0))!;
         assert.deepEqual(b.map((e) => e.fields.message), ['early', 'late']);
         q.ack(b);
+        q.dispose();
+      } finally {
+        fs.cleanup();
+      }
+    });
+
+    it('a queue that filled its disk itself resumes once deliveries free room, with no one freeing space', async () => {
+      const fs = mountTmpfs('24m');
+      try {
+        const log = captured();
+        const q = open(join(fs.dir, 'q'), { logger: log.logger, checkpointWrites: 1024 });
+        let n = 0;
+        // the outputs are stalled: the queue grows until it stops at the disk's reserve
+        while (q.writable && n < 500_000) {
+          for (let k = 0; k < 500; k++) q.push(new Event({ message: `m${n}`, n: n++, pad }));
+          await new Promise((r) => setImmediate(r));
+        }
+        assert.equal(q.writable, false, `stopped at ${n} events`);
+        assert.ok(log.lines.some((l) => /persisted queue: the disk is full/.test(String(l.msg))));
+        // the outputs come back: delivering frees pages inside the database, and the queue goes on
+        const writable = q.whenWritable();
+        let got = 0;
+        let next = 0;
+        while (q.size > 0) {
+          const b = (await q.take(1000, 0))!;
+          for (const e of b) assert.equal(e.fields.n, next++);
+          got += b.length;
+          q.ack(b);
+        }
+        await writable;
+        q.push(new Event({ message: 'after', n: n++ }));
+        const rest = (await q.take(1_000_000, 0))!;
+        for (const e of rest) assert.equal(e.fields.n, next++);
+        assert.equal(got + rest.length, n, 'every event, in order');
+        q.ack(rest);
         q.dispose();
       } finally {
         fs.cleanup();

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { Event } from '../event/event.js';
 import { Timestamp } from '../event/timestamp.js';
 import type { Logger } from '../plugin/define.js';
-import { DiskFullState, isDiskFullError } from '../spool/disk-full.js';
+import { DiskFullState, isDiskFullError, reserveError, roomFor } from '../spool/disk-full.js';
 import { BatchingQueue, runDeliveryCallbacks } from './queue.js';
 
 /**
@@ -40,7 +40,17 @@ export interface PersistedQueueOptions {
   batchSize: number;
   /** Where a full disk is reported. */
   logger?: Logger;
+  /**
+   * Free disk space new events never eat into (default 8 MiB: twice SQLite's write-ahead log at
+   * its checkpoint size), so deletions and checkpoints still work on a disk the queue filled
+   * itself and delivering frees room; below it new events go into the database's free pages only.
+   */
+  reserveBytes?: number;
 }
+
+const DEFAULT_RESERVE = 2 * 1000 * 4096;
+/** Deletions retried after a full disk, per transaction. */
+const DELETE_CHUNK = 1000;
 
 interface Open {
   db: Database.Database;
@@ -60,6 +70,7 @@ export class PersistedQueue extends BatchingQueue {
   /** Undefined until the database could be opened (start-up on a full disk waits for room). */
   private open: Open | undefined;
   private pending: { data: string; bytes: number }[] = [];
+  private pendingBytes = 0;
   private commitScheduled = false;
   /** Callers of whenStored(), released by the next commit that leaves nothing pending. */
   private storedWaiters: (() => void)[] = [];
@@ -106,6 +117,7 @@ export class PersistedQueue extends BatchingQueue {
         commitPending: d.transaction(() => {
           for (const p of this.pending) insert.run(p.data);
           this.pending = [];
+          this.pendingBytes = 0;
         }),
         deleteRows: d.transaction((rows: readonly Taken[]) => {
           for (const t of rows) deleteIds.run(t.id);
@@ -154,6 +166,7 @@ export class PersistedQueue extends BatchingQueue {
   protected store(event: Event): void {
     const data = JSON.stringify(event.fields);
     this.pending.push({ data, bytes: data.length });
+    this.pendingBytes += data.length;
     this.storedBytes += data.length;
     this.storedEvents++;
     if (this.blocked) return; // the retry timer commits them
@@ -170,13 +183,19 @@ export class PersistedQueue extends BatchingQueue {
     const open = this.open;
     if (open === undefined || !open.db.open) return false;
     try {
-      if (this.deferredDeletes.length > 0) {
-        // deletions first: they free pages for the inserts
-        open.deleteRows(this.deferredDeletes);
-        this.forget(this.deferredDeletes);
-        this.deferredDeletes = [];
+      // deletions first: they free pages for the inserts. In chunks, so that the write-ahead log is
+      // checkpointed (and reused) between them instead of growing past the reserve.
+      while (this.deferredDeletes.length > 0) {
+        const chunk = this.deferredDeletes.slice(0, DELETE_CHUNK);
+        open.deleteRows(chunk);
+        this.forget(chunk);
+        this.deferredDeletes.splice(0, chunk.length);
       }
-      if (this.pending.length > 0) open.commitPending();
+      if (this.pending.length > 0) {
+        const reserve = this.o.reserveBytes ?? DEFAULT_RESERVE;
+        if (!roomFor(open.db, this.o.dir, this.pendingBytes, reserve)) throw reserveError(this.o.dir, reserve);
+        open.commitPending();
+      }
     } catch (err) {
       this.onWriteFailed(err);
       return false;
@@ -262,7 +281,8 @@ export class PersistedQueue extends BatchingQueue {
         this.takenIds.delete(batch[i]!);
         done.push(t);
       }
-      if (this.blocked) {
+      // tried even while new events wait for room: deletions may use the reserve, and free pages
+      if (this.deferredDeletes.length > 0) {
         for (const t of done) this.deferredDeletes.push(t);
       } else {
         try {

@@ -41,6 +41,28 @@ export function isDiskFullError(err: unknown, path?: string): boolean {
   return free === undefined || free < NEARLY_FULL_BYTES;
 }
 
+/**
+ * An SQLite database in WAL mode needs disk space even to delete: every commit appends pages to
+ * the write-ahead log, and a checkpoint copies them into the database file (which grows for pages
+ * that were only in the log). A writer that filled its disk to the last byte could then neither
+ * deliver (its deletions fail) nor free anything: stuck until someone else frees space. So new
+ * data stops at a reserve (`reserveBytes` free), kept for deletions and checkpoints, and goes on
+ * into the database's own free pages (left by deliveries) while the disk stays below it.
+ */
+export function roomFor(db: { pragma(source: string, options: { simple: true }): unknown }, path: string, bytes: number, reserveBytes: number): boolean {
+  const free = freeBytes(path);
+  if (free === undefined || free >= reserveBytes + bytes) return true;
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  const freePages = Number(db.pragma('freelist_count', { simple: true }));
+  // rows and b-tree overhead: ask for twice the payload, plus a page
+  return freePages * pageSize >= 2 * bytes + pageSize;
+}
+
+/** The error a write refused for the reserve is reported with (a full disk, for the callers). */
+export function reserveError(path: string, reserveBytes: number): Error {
+  return Object.assign(new Error(`less than ${reserveBytes} bytes free on the disk of ${path} (kept for deletions and checkpoints)`), { code: 'ENOSPC' });
+}
+
 export interface DiskFullOptions {
   /** What is written (named in the log): "persisted queue", "alerta spool". */
   what: string;

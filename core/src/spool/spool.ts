@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../plugin/clock.js';
 import type { Logger } from '../plugin/define.js';
-import { DiskFullState, isDiskFullError as isFull } from './disk-full.js';
+import { DiskFullState, isDiskFullError as isFull, reserveError, roomFor } from './disk-full.js';
 
 /**
  * A durable, ordered spool of outgoing messages (alerts, heartbeats, mails) in one SQLite file.
@@ -43,7 +43,17 @@ export interface SpoolOptions {
   ackBatch?: number;
   /** Names the spool in the disk-full log ("alerta spool"). Default "spool". */
   what?: string;
+  /**
+   * Free disk space new messages never eat into (default 2 MiB: twice the write-ahead log's
+   * checkpoint size), kept so deliveries can still be recorded and checkpoints run on a disk the
+   * spool filled itself; below it new messages go into the database's free pages only.
+   */
+  reserveBytes?: number;
 }
+
+/** Pages of write-ahead log before a checkpoint (SQLite's default is 1000): bounds the log on a small disk. */
+const WAL_AUTOCHECKPOINT = 256;
+const DEFAULT_RESERVE = 2 * WAL_AUTOCHECKPOINT * 4096;
 
 export interface SpoolItem {
   readonly seq: number;
@@ -110,6 +120,7 @@ export class Spool {
   private dbCount: number;
   private readonly disk: DiskFullState;
   private nextRetryMs = 0;
+  private readonly reserveBytes: number;
   private lastPrune = 0;
   private readonly ackBatch: number;
   /** Delivered messages whose removal is not committed yet: always the oldest ones, in order. */
@@ -166,6 +177,7 @@ export class Spool {
     this.maxAgeMs = options.maxAgeMs ?? Number.POSITIVE_INFINITY;
     this.dedupWindowMs = options.dedupWindowMs ?? 7 * 86_400_000;
     this.ackBatch = Math.max(1, options.ackBatch ?? 1);
+    this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE;
     this.disk = new DiskFullState({ what: options.what ?? 'spool', path: options.path, logger: options.logger });
     this.db = new Database(options.path);
     try {
@@ -188,6 +200,7 @@ export class Spool {
     // WAL with synchronous=NORMAL survives a process crash; a power cut may lose the last commits.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
     if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS items (seq INTEGER PRIMARY KEY, key TEXT, created_ms INTEGER NOT NULL,
@@ -316,8 +329,18 @@ export class Spool {
     for (const it of items) this.stmt.insert.run(it.seq, it.key, it.createdMs, it.attempts, it.payload);
   };
 
+  /** False (recorded as a full disk) when `bytes` more would eat into the reserve. */
+  private room(bytes: number): boolean {
+    if (roomFor(this.db, this.path, bytes, this.reserveBytes)) return true;
+    this.failed(reserveError(this.path, this.reserveBytes));
+    return false;
+  }
+
   /** Writes items in one transaction; on a full disk records it and returns false. */
   private tryWrite(items: readonly SpoolItem[]): boolean {
+    let b = 0;
+    for (const it of items) b += Buffer.byteLength(it.payload);
+    if (!this.room(b)) return false;
     try {
       this.db.transaction(this.writeMany)(items);
     } catch (err) {
@@ -325,8 +348,6 @@ export class Spool {
       return false;
     }
     this.dbCount += items.length;
-    let b = 0;
-    for (const it of items) b += Buffer.byteLength(it.payload);
     this.totalBytes += b;
     this.succeeded();
     return true;
@@ -542,6 +563,7 @@ export class Spool {
 
   /** Stores a row of a group being collected; false (nothing stored) on a full disk. */
   stage(group: string, payload: string): boolean {
+    if (!this.room(Buffer.byteLength(payload))) return false;
     try {
       this.stmt.stage.run(group, this.clock.now(), payload);
     } catch (err) {
