@@ -34,7 +34,7 @@ function web1Day(): string[] {
   return l;
 }
 
-/** The NAS and the pfSense firewall (no hostname in its lines), sent over plain TCP. */
+/** The NAS and the pfSense firewall (no hostname in its lines), sent over RELP (omrelp). */
 function lanDay(): string[] {
   const l: string[] = [];
   for (let h = 0; h < 24; h++) l.push(`<78>${at(h, 0, 5)} nas rsnapshot[${6000 + h}]: /usr/bin/rsnapshot hourly: completed successfully`);
@@ -75,13 +75,14 @@ describe('the homelab config end to end', () => {
     await new Promise<void>((r) => smtp.listen(smtpPort, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise<void>((r) => smtp.close(() => r())));
 
-    const [plain, tls] = [await freePort(), await freePort()];
+    const [plain, tls, relp] = [await freePort(), await freePort(), await freePort()];
     const logs = join(t.dir, 'logs');
     const p: Running = startPipeline(['-f', join(REPO, 'pipelines', 'homelab.conf'), '--path.data', join(t.dir, 'data'), '--api.enabled', 'false'], {
       cwd: t.dir,
       env: {
         PIPELINE_SYSLOG_PORT: String(plain),
         PIPELINE_SYSLOG_TLS_PORT: String(tls),
+        PIPELINE_RELP_PORT: String(relp),
         PIPELINE_TLS_DIR: certs,
         PIPELINE_TLS_VERIFY: 'true',
         PIPELINE_LOG_DIR: logs,
@@ -98,7 +99,8 @@ describe('the homelab config end to end', () => {
 
     const relays: Relay[] = [
       startRelay({ dir: join(t.dir, 'relay-tls'), port: tls, tls: { ca: join(certs, 'ca.pem'), cert: join(certs, 'web1.pem'), key: join(certs, 'web1.key') } }),
-      startRelay({ dir: join(t.dir, 'relay-plain'), port: plain }),
+      // the LAN relay forwards over RELP, the lossless transport homelab.conf offers
+      startRelay({ dir: join(t.dir, 'relay-relp'), port: relp, relp: true }),
     ];
     cleanups.push(async () => {
       for (const r of relays) await r.stop();
@@ -120,7 +122,7 @@ describe('the homelab config end to end', () => {
     const sshd = lines('127.0.0.1-sshd.log');
     assert.ok(sshd.every((e) => e.sslsubject === 'CN=web1'), 'web1 came over TLS with its client certificate');
     assert.ok(sshd.every((e) => e.tags.includes('syslog') && e.syslog_hostname === 'web1'));
-    assert.deepEqual(lines('127.0.0.1-rsnapshot.log')[0]!.tags, ['syslog', 'rsnapshot']);
+    assert.deepEqual(lines('127.0.0.1-rsnapshot.log')[0]!.tags, ['syslog', 'relp', 'rsnapshot'], 'the LAN lines came over RELP');
 
     // the exact alerts at Alerta
     const expected = [

@@ -18,6 +18,8 @@ export interface RelayOptions {
   dir: string;
   port: number;
   tls?: { ca: string; cert: string; key: string };
+  /** Forward over RELP (omrelp, Debian's rsyslog-relp) instead of plain TCP. */
+  relp?: boolean;
 }
 
 export function startRelay(o: RelayOptions): Relay {
@@ -26,7 +28,9 @@ export function startRelay(o: RelayOptions): Relay {
   const input = join(o.dir, 'in.log');
   writeFileSync(input, '');
   const g = [`workDirectory="${work}"`, 'net.enableDNS="off"', 'maxMessageSize="64k"', 'localHostname="relay"'];
-  const a = ['type="omfwd"', 'target="127.0.0.1"', `port="${o.port}"`, 'protocol="tcp"', 'template="verbatim"', 'action.resumeRetryCount="-1"', 'action.resumeInterval="1"'];
+  const a = o.relp
+    ? ['type="omrelp"', 'target="127.0.0.1"', `port="${o.port}"`, 'windowSize="1024"', 'template="verbatim"', 'action.resumeRetryCount="-1"', 'action.resumeInterval="1"']
+    : ['type="omfwd"', 'target="127.0.0.1"', `port="${o.port}"`, 'protocol="tcp"', 'template="verbatim"', 'action.resumeRetryCount="-1"', 'action.resumeInterval="1"'];
   if (o.tls) {
     g.push(`DefaultNetstreamDriverCAFile="${o.tls.ca}"`, `DefaultNetstreamDriverCertFile="${o.tls.cert}"`, `DefaultNetstreamDriverKeyFile="${o.tls.key}"`);
     a.push('StreamDriver="gtls"', 'StreamDriverMode="1"', 'StreamDriverAuthMode="x509/name"', 'StreamDriverPermittedPeers="localhost"');
@@ -38,6 +42,7 @@ export function startRelay(o: RelayOptions): Relay {
       `global(${g.join(' ')})`,
       'template(name="verbatim" type="string" string="%rawmsg%")',
       'module(load="imfile" mode="inotify")',
+      ...(o.relp ? ['module(load="omrelp")'] : []),
       `input(type="imfile" file="${input}" tag="relay:" freshStartTail="off")`,
       `action(${a.join(' ')})`,
     ].join('\n') + '\n',
