@@ -207,3 +207,32 @@ describe('config parser: secrets from files', () => {
     }
   });
 });
+
+describe('config parser: generated configs nested past any hand-written one', () => {
+  const refused = (text: string, what: RegExp) =>
+    assert.throws(
+      () => parseConfig(text, 'deep.conf'),
+      (e: unknown) => e instanceof ConfigError && what.test(e.message) && e.loc?.file === 'deep.conf' && e.loc.line === 1 && e.format().split('\n')[1]!.length < 200,
+    );
+
+  it('blocks, parentheses, arrays and hashes past 100 levels are an error with the location, not a stack overflow', () => {
+    refused(`filter { ${'if [a] { '.repeat(5000)}drop {}${' }'.repeat(5000)} }`, /blocks nested more than 100 deep/);
+    refused(`filter { if ${'('.repeat(5000)}[a]${')'.repeat(5000)} { drop {} } }`, /parentheses nested more than 100 deep/);
+    refused(`filter { if ${'!('.repeat(5000)}[a]${')'.repeat(5000)} { drop {} } }`, /parentheses nested more than 100 deep/);
+    refused(`input { x { a => ${'['.repeat(5000)}1${']'.repeat(5000)} } }`, /arrays nested more than 100 deep/);
+    refused(`input { x { a => ${'{ "k" => '.repeat(5000)}1${' }'.repeat(5000)} } }`, /hashes nested more than 100 deep/);
+    refused(`filter { if ${Array(3000).fill('[a]').join(' and ')} { drop {} } }`, /chains more than 1000 operands/);
+  });
+
+  it('still reads deep but reasonable nesting', () => {
+    const ast = parseConfig(`filter { ${'if [a] { '.repeat(50)}drop {}${' }'.repeat(50)} }`, 'ok.conf');
+    let b = ast.sections[0]!.body[0] as BranchNode;
+    let depth = 1;
+    while (b.arms[0]!.body[0]!.type === 'branch') {
+      b = b.arms[0]!.body[0] as BranchNode;
+      depth++;
+    }
+    assert.equal(depth, 50);
+    parseConfig(`filter { if ${Array(500).fill('[a]').join(' or ')} { drop {} } }`, 'ok.conf');
+  });
+});

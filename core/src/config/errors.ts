@@ -26,6 +26,9 @@ export interface ConfigErrorDetails {
  * A mistake in a config, with where it is and how to fix it. `format` renders the file:line:col
  * header, the offending line with a caret under the column, and the hint.
  */
+/** How much of a source line an error shows around its column. */
+const EXCERPT_WIDTH = 120;
+
 export class ConfigError extends Error {
   readonly code = 'PIPELINE_CONFIG_ERROR';
   constructor(
@@ -65,8 +68,13 @@ export class ConfigError extends Error {
       const src = this.sourceText.split('\n')[loc.line - 1];
       if (src === undefined) return;
       const gutter = `${loc.line} | `;
-      lines.push(`  ${gutter}${src.replace(/\t/g, ' ')}`);
-      lines.push(`  ${' '.repeat(gutter.length + Math.max(0, loc.column - 1))}^`);
+      // a long line (a generated or minified config) is shown as a window around the column
+      const col = Math.max(0, loc.column - 1);
+      const from = src.length > EXCERPT_WIDTH && col > EXCERPT_WIDTH / 2 ? col - EXCERPT_WIDTH / 2 : 0;
+      const to = Math.min(src.length, from + EXCERPT_WIDTH);
+      const shown = (from > 0 ? '...' : '') + src.slice(from, to).replace(/\t/g, ' ') + (to < src.length ? '...' : '');
+      lines.push(`  ${gutter}${shown}`);
+      lines.push(`  ${' '.repeat(gutter.length + col - from + (from > 0 ? 3 : 0))}^`);
     };
     if (this.loc) excerpt(this.loc);
     for (const r of this.details.related ?? []) {

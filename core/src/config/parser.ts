@@ -27,10 +27,20 @@ export function parseConfig(text: string, file: string, options: ParseOptions = 
   }
 }
 
+/**
+ * How deep blocks, parentheses, arrays and hashes may nest, and how many operands one condition
+ * may chain. Parsing, compiling and evaluating each recurse once per level; real configs stay in
+ * single digits, and a generated one with thousands of levels would overflow the stack instead of
+ * getting an error with its location.
+ */
+export const MAX_NESTING = 100;
+export const MAX_CONDITION_OPERANDS = 1000;
+
 class Parser {
   private pos = 0;
   private line = 1;
   private col = 1;
+  private depth = 0;
 
   constructor(
     private readonly src: string,
@@ -69,6 +79,17 @@ class Parser {
       if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v' || c === '\ufeff') this.advance();
       else if (c === '#') while (!this.eof() && this.peek() !== '\n') this.advance();
       else return;
+    }
+  }
+
+  /** Runs one nested construct, refusing it past MAX_NESTING levels. */
+  private nested<T>(what: string, at: Loc, parse: () => T): T {
+    if (this.depth >= MAX_NESTING) this.fail(`${what} nested more than ${MAX_NESTING} deep`, 'flatten the config: split deep conditions into several branches', at);
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
     }
   }
 
@@ -166,8 +187,9 @@ class Parser {
   }
 
   private block(section: SectionKind): Statement[] {
+    const at = this.loc();
     this.expect('{', "a condition is followed by a block in '{ }'");
-    const body = this.statements(section);
+    const body = this.nested('blocks', at, () => this.statements(section));
     this.expect('}');
     return body;
   }
@@ -303,7 +325,7 @@ class Parser {
     this.ws();
     if (this.tryConsume(']')) return { kind: 'array', items, loc: at };
     for (;;) {
-      items.push(this.value());
+      items.push(this.nested('arrays', at, () => this.value()));
       this.ws();
       if (this.tryConsume(',')) {
         this.ws();
@@ -347,7 +369,7 @@ class Parser {
       seen.set(key, keyLoc);
       this.ws();
       if (!this.tryConsume('=>')) this.fail(`expected '=>' after hash key '${key}', found ${this.found()}`);
-      entries.push({ key, keyLoc, value: this.value() });
+      entries.push({ key, keyLoc, value: this.nested('hashes', at, () => this.value()) });
       this.ws();
       this.tryConsume(','); // Logstash allows hash entries separated by whitespace; a comma is tolerated
     }
@@ -364,6 +386,7 @@ class Parser {
       const at = this.loc();
       const op = (['and', 'or', 'xor', 'nand'] as const).find((k) => this.atKeyword(k));
       if (!op) break;
+      if (ops.length + 1 >= MAX_CONDITION_OPERANDS) this.fail(`a condition chains more than ${MAX_CONDITION_OPERANDS} operands with and/or/xor/nand`, 'split it into several branches', at);
       this.advance(op.length);
       ops.push({ op, loc: at });
       operands.push(this.expression());
@@ -392,7 +415,7 @@ class Parser {
     const at = this.loc();
     if (this.peek() === '(') {
       this.advance();
-      const inner = this.condition();
+      const inner = this.nested('parentheses', at, () => this.condition());
       this.expect(')', "close the parenthesis with ')'");
       return inner;
     }
@@ -401,7 +424,7 @@ class Parser {
       this.ws();
       if (this.peek() === '(') {
         this.advance();
-        const inner = this.condition();
+        const inner = this.nested('parentheses', at, () => this.condition());
         this.expect(')');
         return { type: 'not', expr: inner, loc: at };
       }
