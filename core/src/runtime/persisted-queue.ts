@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../spool/sqlite.js';
 import { Event } from '../event/event.js';
 import { Timestamp } from '../event/timestamp.js';
 import type { Logger } from '../plugin/define.js';
@@ -97,7 +98,7 @@ export class PersistedQueue extends BatchingQueue {
     let db: Database.Database | undefined;
     try {
       mkdirSync(this.o.dir, { recursive: true });
-      db = new Database(join(this.o.dir, 'queue.sqlite'));
+      db = openDatabase(join(this.o.dir, 'queue.sqlite'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from './sqlite.js';
 import type { Clock } from '../plugin/clock.js';
 import type { Logger } from '../plugin/define.js';
 import { DiskFullState, isDiskFullError as isFull, reserveError, roomFor } from './disk-full.js';
@@ -179,7 +180,7 @@ export class Spool {
     this.ackBatch = Math.max(1, options.ackBatch ?? 1);
     this.reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE;
     this.disk = new DiskFullState({ what: options.what ?? 'spool', path: options.path, logger: options.logger });
-    this.db = new Database(options.path);
+    this.db = openDatabase(options.path);
     try {
       this.init(options);
     } catch (err) {
