@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parse as ParseYaml } from 'yaml';
 
 /**
  * Pipeline settings under Logstash's dotted names. Defaults here, then `config/pipeline.yml`
@@ -42,9 +43,19 @@ export function flatten(obj: Record<string, unknown>, prefix = '', out: Settings
   return out;
 }
 
+/**
+ * The YAML parser is loaded only for a settings file that sets something: the shipped
+ * config/pipeline.yml is all comments, and loading `yaml` costs a tenth of the start-up.
+ */
+let parseYaml: typeof ParseYaml | undefined;
+const SETS_SOMETHING = /^[ \t]*[^#\s]/m;
+
 export function loadSettingsFile(path: string): Settings {
   if (!existsSync(path)) return {};
-  const doc = parseYaml(readFileSync(path, 'utf8')) as unknown;
+  const text = readFileSync(path, 'utf8');
+  if (!SETS_SOMETHING.test(text)) return {};
+  parseYaml ??= (createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml }).parse;
+  const doc = parseYaml(text) as unknown;
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${path}: expected a map of settings`);
   return flatten(doc as Record<string, unknown>);
