@@ -1,5 +1,17 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
+import { setFlagsFromString } from 'node:v8';
+
+// V8 regex flags, before any module compiles a regex (hence the dynamic import below):
+// - a regex V8's linear-time engine accepts falls back to it after 50,000 backtracks, so it cannot
+//   run away (=~ conditions and SEC patterns rely on it; see core/src/config/conditions.ts);
+// - a regex is compiled to machine code after 100 runs instead of 1: a config with hundreds of
+//   grok patterns, most of them run rarely (under conditionals), keeps them as compact bytecode
+//   (measured: scripts/bench/grok-many, about 15 MiB less at 200 filters), while hot ones still
+//   get native code within their first milliseconds.
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+setFlagsFromString('--regexp-tier-up-ticks=100');
+
+const { main } = await import('../dist/src/cli/main.js');
 
 main().then(
   (code) => {

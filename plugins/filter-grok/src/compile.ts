@@ -6,7 +6,7 @@
  */
 import { fieldRef, type FieldRef, type Fields } from '@pipeline/core';
 import { expandPattern } from './expand.js';
-import { translate } from './onig/translate.js';
+import { translate, type Translation } from './onig/translate.js';
 import { rubyToF, rubyToI } from './ruby-numbers.js';
 
 export interface CaptureSlot {
@@ -41,9 +41,40 @@ function targetField(field: string, target: string | undefined): string {
   return field.startsWith('[') ? t + field : `${t}[${field}]`;
 }
 
+/**
+ * Translations by structure: the expanded pattern with its group names replaced by placeholders in
+ * order of first appearance. Grok blocks that differ only in their field names (a common shape of
+ * big configs) then translate once; the JS source holds no names (the plan maps group numbers).
+ */
+const translations = new Map<string, Translation>();
+const GROUP_NAME = /\(\?<([^=!>][^>]*)>/g;
+
+function translateByStructure(expanded: string, patternName: string): Translation {
+  // named backreferences and other name syntaxes refer to the names: translate as is
+  if (expanded.includes('\\k') || expanded.includes('\\g') || expanded.includes("(?'")) return translate(expanded, patternName);
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const key = expanded.replace(GROUP_NAME, (_, name: string) => {
+    let i = index.get(name);
+    if (i === undefined) {
+      i = names.length;
+      index.set(name, i);
+      names.push(name);
+    }
+    return `(?<n${i}>`;
+  });
+  let t = translations.get(key);
+  if (t === undefined) {
+    t = translate(key, patternName);
+    if (translations.size >= 2048) translations.clear();
+    translations.set(key, t);
+  }
+  return { ...t, names: t.names.map((n) => ({ name: names[Number(n.name.slice(1))]!, indices: n.indices })) };
+}
+
 export function compileGrok(pattern: string, library: Map<string, string>, opts: CompileOptions): CompiledGrok {
   const expanded = expandPattern(pattern, library, opts.namedCapturesOnly);
-  const t = translate(expanded, JSON.stringify(pattern));
+  const t = translateByStructure(expanded, JSON.stringify(pattern));
   const slots: CaptureSlot[] = [];
   for (const { name, indices } of t.names) {
     const parts = name.split(':');

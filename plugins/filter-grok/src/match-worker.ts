@@ -120,8 +120,11 @@ while (Atomics.load(ctl, CTL.OWNER) === me) {
   lastEvent = runItem(g, next, lastEvent);
   const before = pack(g, next);
   if (Atomics.compareExchange(ctl, CTL.DONE, before, pack(g, next + 1)) !== before) {
-    // a new generation began (or this worker was replaced) meanwhile: this item is no longer in progress
+    // a new generation began (or this worker was replaced, or the filter marked this item timed
+    // out) meanwhile: this item is no longer in progress; go on from where DONE stands
     Atomics.compareExchange(ctl, CTL.STARTED, before, -1);
+    const d = Atomics.load(ctl, CTL.DONE);
+    if (d >>> 16 === g && (d & 0xffff) > next) next = d & 0xffff;
     continue;
   }
   next++;

@@ -97,8 +97,8 @@ export class SharedGuard {
     const w = this.worker;
     this.worker = undefined;
     this.stale = true;
+    // REQ keeps its generation: a later worker starts from it (the old one just stops)
     Atomics.store(this.ctl, CTL.OWNER, -1);
-    Atomics.store(this.ctl, CTL.REQ, pack((this.gen + 1) & GEN_MASK, 0));
     Atomics.notify(this.ctl, CTL.REQ);
     return w.terminate().then(() => undefined);
   }

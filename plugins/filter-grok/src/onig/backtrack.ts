@@ -451,7 +451,9 @@ const verdicts = new Map<string, BacktrackVerdict>();
 
 /** Whether the JS regex source (flags `su`, as the translator emits it) is proven unable to run away. */
 export function provenSafe(source: string): BacktrackVerdict {
-  let v = verdicts.get(source);
+  // the verdict depends on structure only: patterns that differ in their field names share it
+  const key = source.replace(/\(\?<[^=!>][^>]*>/g, '(');
+  let v = verdicts.get(key);
   if (v !== undefined) return v;
   try {
     const out = { loops: 0 };
@@ -461,6 +463,6 @@ export function provenSafe(source: string): BacktrackVerdict {
     if (!(e instanceof Unsupported)) throw e;
     v = { safe: false, loops: 0, reason: `not analysed: ${e.message}` };
   }
-  verdicts.set(source, v);
+  verdicts.set(key, v);
   return v;
 }
