@@ -163,8 +163,9 @@ function regexMatcher(right: RValue): (left: unknown, e: Event) => boolean {
 // 1. V8's own limit: with --enable-experimental-regexp-engine-on-excessive-backtracks a regex that
 //    its linear-time engine accepts (no lookarounds, backreferences or counted repetitions above 16)
 //    is re-run on that engine once it has backtracked 50,000 times: same result, linear time.
-// 2. A regex without any quantified group and without backreferences cannot backtrack
-//    exponentially (the cost stays a low power of the text's length): it runs as is.
+// 2. A regex without a repeated group (`(…)*`, `(…)+`, `(…){n,m}`; an optional `(…)?` is fine)
+//    and without backreferences cannot backtrack exponentially (the cost stays a low power of
+//    the text's length): it runs as is.
 // 3. Anything else runs under V8's watchdog (`vm` with a timeout, which interrupts a running
 //    regex): past RUNAWAY_MS it counts as no match (so `!~` is true), with a warning and a count
 //    in regexRunaways(). After a runaway that regex is skipped (no match) until the event loop
@@ -234,7 +235,7 @@ function linearCapable(source: string): boolean {
   return true;
 }
 
-/** No `(...)` followed by a quantifier, no backreference (a conservative syntactic scan). */
+/** No `(...)` followed by `*`, `+` or `{`, no backreference (a conservative syntactic scan). */
 function noQuantifiedGroups(source: string): boolean {
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
@@ -250,7 +251,7 @@ function noQuantifiedGroups(source: string): boolean {
       continue;
     }
     if (c === '[') inClass = true;
-    else if (c === ')' && /[*+?{]/.test(source[i + 1] ?? '')) return false;
+    else if (c === ')' && /[*+{]/.test(source[i + 1] ?? '')) return false;
   }
   return true;
 }

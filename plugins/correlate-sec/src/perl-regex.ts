@@ -665,8 +665,8 @@ export function requiredLiteral(p: string): string | undefined {
 //
 // As for `=~` in conditions (core's conditions.ts): a pattern V8's linear-time engine accepts is
 // bounded by V8 itself (--enable-experimental-regexp-engine-on-excessive-backtracks re-runs it on
-// that engine after 50,000 backtracks, same result); one without quantified groups or
-// backreferences cannot backtrack exponentially and runs as is; any other runs under V8's watchdog
+// that engine after 50,000 backtracks, same result); one without repeated groups (`(…)*`, `(…)+`,
+// `(…){n,m}`; `(…)?` is fine) or backreferences cannot backtrack exponentially and runs as is; any other runs under V8's watchdog
 // (`vm` with a timeout). Past RUNAWAY_MS a match counts as no match (so NRegExp matches), with a
 // warning and a count (secRegexRunaways()); that pattern is then skipped (no match) until the
 // event loop turns, so a burst of hostile lines costs RUNAWAY_MS once and SIGTERM is served.
@@ -698,7 +698,7 @@ function needsGuard(source: string, flags: string): boolean {
     new RegExp(source, flags + 'l');
     return false;
   } catch {
-    // not for the linear engine: look for quantified groups and backreferences
+    // not for the linear engine: look for repeated groups and backreferences
   }
   let inClass = false;
   for (let i = 0; i < source.length; i++) {
@@ -714,7 +714,7 @@ function needsGuard(source: string, flags: string): boolean {
       continue;
     }
     if (c === '[') inClass = true;
-    else if (c === ')' && /[*+?{]/.test(source[i + 1] ?? '')) return true;
+    else if (c === ')' && /[*+{]/.test(source[i + 1] ?? '')) return true;
   }
   return false;
 }

@@ -3,7 +3,9 @@
 // 30 s timeout guard on) beside the same config with 0 groks, in the same run. Each is a whole
 // `pipeline start` process (generator -> filters -> file), timed from spawn to exit (start-up,
 // compiling every pattern, and all events written), with its peak RSS from /usr/bin/time.
-//   node scripts/bench/grok-many/run.mjs [--filters 200] [--events 200] [--reps 3]
+//   node scripts/bench/grok-many/run.mjs [--filters 200] [--events 200] [--reps 3] [--distinct]
+// By default filters sharing a base pattern differ in their field names only (grok then translates
+// and V8 compiles each structure once); --distinct makes every filter's regex different.
 //
 // The filters cycle through common grok patterns, one of them under a conditional as real configs
 // have them; several are not proven safe by the static check (COMBINEDAPACHELOG, the snort line),
@@ -19,6 +21,7 @@ const FILTERS = Number(args.filters ?? 200);
 // one event per filter, as issue 20 measured it (this is about the cost of many filters, not throughput)
 const EVENTS = Number(args.events ?? 200);
 const REPS = Number(args.reps ?? 3);
+const DISTINCT = 'distinct' in args;
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const bin = join(root, 'core/bin/pipeline.js');
 
@@ -42,7 +45,10 @@ const LINES = [
 function config(n, out) {
   const filters = [];
   for (let i = 0; i < n; i++) {
-    const p = PATTERNS[i % PATTERNS.length].replace(/%\{([A-Z0-9_]+):([a-z]+)\}/g, `%{$1:$2_${i}}`);
+    let p = PATTERNS[i % PATTERNS.length].replace(/%\{([A-Z0-9_]+):([a-z]+)\}/g, `%{$1:$2_${i}}`);
+    // --distinct: every regex differs in structure too (nothing shared between filters); an
+    // optional prefix keeps the pattern's required literal and its backtracking shape
+    if (DISTINCT) p = `(?:x${i})?${p}`;
     const g = `grok { match => { "message" => ${JSON.stringify(p)} } }`;
     filters.push(i % 10 === 9 ? `if "x${i}" not in [tags] { ${g} }` : g);
   }
@@ -77,7 +83,7 @@ function median(xs) {
 }
 
 if (args.print) { console.log(config(FILTERS, args.print)); process.exit(0); }
-console.log(`${FILTERS} grok filters vs 0, ${EVENTS} events, ${REPS} runs each, node ${process.version}, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`);
+console.log(`${FILTERS} grok filters${DISTINCT ? ' (all distinct regexes)' : ''} vs 0, ${EVENTS} events, ${REPS} runs each, node ${process.version}, load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).split(' ').slice(0, 3).join(' ')}`);
 const rows = {};
 for (let r = 0; r < REPS; r++) {
   for (const n of [0, FILTERS]) {
