@@ -100,6 +100,8 @@ export class DeliveryLoop {
   private waiting: { op: () => boolean; resolve: () => void }[] = [];
   /** The next attempt after a full disk (writes and acknowledgements). */
   private diskTimer: TimerHandle | undefined;
+  /** A delivery (or dead letter) could not be committed: nothing more is sent until it is. */
+  private ackBlocked = false;
 
   constructor(options: DeliveryOptions) {
     this.o = options;
@@ -165,17 +167,26 @@ export class DeliveryLoop {
     this.diskTimer = this.o.clock.setTimeout(() => {
       this.diskTimer = undefined;
       this.o.spool.reclaim();
-      const ok = this.o.spool.sync() && this.retryWrites();
+      const acked = this.o.spool.sync();
+      if (acked) this.ackBlocked = false;
+      const ok = acked && this.retryWrites();
       this.updateGauges();
       if (!ok) this.scheduleDiskRetry();
-      else this.kick();
+      // sending goes on while new messages wait for room: delivering is what frees it
+      this.kick();
     }, Math.max(1, this.o.spool.retryMs));
   }
 
-  /** Starts a delivery pass unless one is running, a retry is scheduled, or the disk is full. */
+  /** Starts a delivery pass unless one is running, a retry is scheduled, or a delivery is not yet recorded. */
   kick(): void {
-    if (this.closed || this.sending || this.timer || this.diskTimer) return;
+    if (this.closed || this.sending || this.timer || this.ackBlocked) return;
     this.current = this.pump();
+  }
+
+  /** A delivery or dead letter could not be committed (full disk): pause sending until it is. */
+  private blockOnAck(): void {
+    this.ackBlocked = true;
+    this.scheduleDiskRetry();
   }
 
   /** Resolves when nothing is being sent: the spool is empty or the next attempt waits for a timer. */
@@ -227,14 +238,14 @@ export class DeliveryLoop {
           this.outage = false;
           if (!recorded) {
             // the delivery is not committed: send nothing more until it is (bounded re-sends)
-            this.scheduleDiskRetry();
+            this.blockOnAck();
             break;
           }
           // a delivery frees room: writes waiting for it go in now
           if (this.waiting.length > 0) this.retryWrites();
         } else if (outcome.kind === 'reject') {
           if (!this.o.spool.deadLetter(item, outcome.status, outcome.message)) {
-            this.scheduleDiskRetry(); // still at the head: decided again once there is room
+            this.blockOnAck(); // still at the head: decided again once there is room
             break;
           }
           this.counters.failed.inc();
@@ -243,7 +254,7 @@ export class DeliveryLoop {
           const attempts = item.attempts + 1;
           if (!outcome.unavailable && attempts >= this.o.retry.maxAttempts) {
             if (!this.o.spool.deadLetter(item, outcome.status, outcome.message)) {
-              this.scheduleDiskRetry();
+              this.blockOnAck();
               break;
             }
             this.counters.failed.inc();
@@ -264,7 +275,7 @@ export class DeliveryLoop {
       }
     } finally {
       // idle or waiting for a retry: make the acknowledgements durable now
-      if (!this.o.spool.sync()) this.scheduleDiskRetry();
+      if (!this.o.spool.sync()) this.blockOnAck();
       this.sending = false;
       this.updateGauges();
       const waiters = this.idleWaiters;
