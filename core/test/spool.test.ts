@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { VirtualClock } from '../src/plugin/clock.js';
+import { SystemClock, VirtualClock } from '../src/plugin/clock.js';
 import { Spool, SPOOL_FORMAT_VERSION } from '../src/spool/spool.js';
 import { tempDir } from './helpers.js';
+import { mountTmpfs } from './tmpfs.js';
 
 describe('spool on disk', () => {
   it('carries its format version and refuses a newer one', () => {
@@ -37,6 +38,27 @@ describe('spool on disk', () => {
       spool.close();
     } finally {
       t.cleanup();
+    }
+  });
+
+  it('Spool.open on a disk too full to create it waits (logged with the path) and opens once space returns', async () => {
+    const fs = mountTmpfs('4m');
+    try {
+      fs.fill();
+      const errors: Record<string, unknown>[] = [];
+      const logger = { error: (o: Record<string, unknown>) => errors.push(o), warn: () => {}, info: () => {} } as never;
+      const path = join(fs.dir, 'spool', 'alerta-x.sqlite');
+      let opened: Spool | undefined;
+      const opening = Spool.open({ path, clock: new SystemClock(), logger, what: 'alerta spool' }).then((s) => (opened = s));
+      while (errors.length === 0) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(errors[0]!.path, path);
+      assert.equal(opened, undefined, 'still waiting');
+      fs.free();
+      await opening;
+      assert.equal(opened!.add([{ payload: 'first' }]).added, 1);
+      opened!.close();
+    } finally {
+      fs.cleanup();
     }
   });
 });
