@@ -14,6 +14,7 @@ command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v certtool >/dev/null 2>&1 || need="$need gnutls-bin"
 command -v strace >/dev/null 2>&1 || need="$need strace"
+command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v man >/dev/null 2>&1 || true
 if [ -n "$need" ]; then
   echo "installing:$need"
