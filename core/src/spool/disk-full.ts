@@ -14,15 +14,18 @@ const NEARLY_FULL_BYTES = 1024 * 1024;
 
 /** Free bytes for an unprivileged writer on the file system holding `path` (or its directory, for a file not created yet); undefined if unknown. */
 export function freeBytes(path: string): number | undefined {
-  for (const p of [path, dirname(path)]) {
-    try {
-      const s = statfsSync(p);
-      return Number(s.bavail) * Number(s.bsize);
-    } catch {
-      // not there (yet): try the directory
-    }
+  try {
+    const s = statfsSync(path);
+    return s.bavail * s.bsize;
+  } catch {
+    // not there (yet): ask about its directory
   }
-  return undefined;
+  try {
+    const s = statfsSync(dirname(path));
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
