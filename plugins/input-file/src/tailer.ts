@@ -256,9 +256,12 @@ export class Tailer {
     };
     let first = true;
     while (t.readPos < size) {
-      if (!sink.writable) await sink.whenWritable();
-      else if (!first) await yieldToLoop();
+      // A turn of the event loop between chunks, full queue or not: room in the queue comes back
+      // through promises alone, and a reader and worker handing over in microtasks would starve
+      // timers, I/O and the outputs' write callbacks (so deliveries) until the file is read.
+      if (!first) await yieldToLoop();
       first = false;
+      if (!sink.writable) await sink.whenWritable();
       if (stopping()) break;
       const n = readSync(t.fd, this.buf, 0, Math.min(CHUNK, size - t.readPos), t.readPos);
       if (n <= 0) break;
