@@ -178,6 +178,8 @@ const V8_REGEX_FLAGS = ['--enable-experimental-regexp-engine', '--enable-experim
 let flagsSet = false;
 const dynamicRegexes = new Map<string, (s: string) => boolean>();
 const runaway = { count: 0, lastWarned: 0 };
+/** Regexes that ran away since the event loop last turned. */
+const skipping = new Set<string>();
 let guardScript: Script | undefined;
 let guardContext: Context | undefined;
 let guardJob: () => boolean = () => false;
@@ -199,10 +201,9 @@ export function boundedRegex(source: string): (s: string) => boolean {
     guardContext = createContext({ job: () => guardJob() });
     guardScript = new Script('job()');
   }
-  let skipUntilTurn = false;
   const run = (): boolean => re.test(guardInput);
   return (s) => {
-    if (skipUntilTurn) return false;
+    if (skipping.has(source)) return false;
     guardInput = s;
     guardJob = run;
     try {
@@ -210,8 +211,9 @@ export function boundedRegex(source: string): (s: string) => boolean {
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
       runaway.count++;
-      skipUntilTurn = true;
-      setImmediate(() => (skipUntilTurn = false)).unref();
+      // every condition with this regex (`=~` and `!~` alike) skips it until the loop turns
+      if (skipping.size === 0) setImmediate(() => skipping.clear()).unref();
+      skipping.add(source);
       const now = Date.now();
       if (now - runaway.lastWarned > 10_000) {
         runaway.lastWarned = now;

@@ -675,6 +675,8 @@ export function requiredLiteral(p: string): string | undefined {
 export const RUNAWAY_MS = 250;
 let flagsSet = false;
 const runaway = { count: 0, lastWarned: 0 };
+/** Patterns that ran away since the event loop last turned. */
+const skipping = new Set<string>();
 let guardScript: Script | undefined;
 let guardContext: Context | undefined;
 let guardRe: RegExp | undefined;
@@ -728,7 +730,6 @@ export class PerlRegex {
   readonly literal: string | undefined;
   /** Runs under the watchdog (not proven bounded). */
   readonly guarded: boolean;
-  private skipUntilTurn = false;
 
   constructor(readonly perl: string) {
     ensureFlags();
@@ -750,7 +751,7 @@ export class PerlRegex {
   /** The regex's exec, bounded: null also when a guarded match ran out of time. */
   private run(s: string): RegExpExecArray | null {
     if (!this.guarded) return this.re.exec(s);
-    if (this.skipUntilTurn) return null;
+    if (skipping.has(this.perl)) return null;
     guardRe = this.re;
     guardInput = s;
     try {
@@ -758,8 +759,9 @@ export class PerlRegex {
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
       runaway.count++;
-      this.skipUntilTurn = true;
-      setImmediate(() => (this.skipUntilTurn = false)).unref();
+      // every rule with this pattern skips it until the loop turns
+      if (skipping.size === 0) setImmediate(() => skipping.clear()).unref();
+      skipping.add(this.perl);
       const now = Date.now();
       if (now - runaway.lastWarned > 10_000) {
         runaway.lastWarned = now;
