@@ -66,7 +66,6 @@ export default definePlugin({
     let emit: ((e: Event) => void) | undefined;
     const stamp = () => new Timestamp(eventTime ? now() * 1000 : ctx.clock.now());
     const counters = new Map<Rule, Counter>();
-    const ruleMetrics = ctx.metrics.scope('rules');
     const matches = ctx.metrics.counter('matches');
     const opsGauge = ctx.metrics.gauge('operations');
     const ctxGauge = ctx.metrics.gauge('contexts');
@@ -89,7 +88,7 @@ export default definePlugin({
         onMatch(rule) {
           matches.inc();
           let c = counters.get(rule);
-          if (!c) counters.set(rule, (c = ruleMetrics.counter(`${basename(rule.file)}:${rule.line}`)));
+          if (!c) counters.set(rule, (c = ctx.metrics.counter('rule_matches', { rule: `${basename(rule.file)}:${rule.line}` })));
           c.inc();
         },
       },

@@ -36,7 +36,7 @@ test('plugin: matches message, emits alert events, counts matches per rule, time
     assert.equal(out[0]!.timestamp.ms, 1700000006000);
     const snap = s.ctx.metrics.snapshot() as Record<string, any>;
     assert.equal(snap.matches, 1);
-    assert.equal(snap.rules['r.sec:1'], 1);
+    assert.equal(snap.rule_matches['r.sec:1'], 1);
     p.close();
   } finally {
     s.cleanup();
