@@ -18,6 +18,7 @@ export {
   type InputSink,
   type FilterInstance,
   type OutputInstance,
+  type PendingWrite,
   type CodecInstance,
   type CodecFactory,
   type Decoder,
