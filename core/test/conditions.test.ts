@@ -50,6 +50,11 @@ describe('conditions: comparisons', () => {
     check('[a] < 10', { a: '9' }, false);
     check('[a] > 10', {}, false);
     check('[a] < 10', {}, false);
+    // no order between a number and a string: every operator is false, >= and <= included
+    check('[a] >= 10', { a: '10' }, false);
+    check('[a] <= 10', { a: '10' }, false);
+    check('[a] >= "a"', { a: 'a' }, true);
+    check('[a] <= [b]', { a: 3, b: 3 }, true);
   });
 });
 

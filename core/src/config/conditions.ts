@@ -48,14 +48,15 @@ export function compileCondition(expr: Expr): Predicate {
           return (e) => valuesEqual(l(e), r(e));
         case '!=':
           return (e) => !valuesEqual(l(e), r(e));
+        // compareOrdered gives NaN for values that have no order, and every test on NaN is false
         case '<':
-          return (e) => order(l(e), r(e), (c) => c < 0);
+          return (e) => compareOrdered(l(e), r(e)) < 0;
         case '>':
-          return (e) => order(l(e), r(e), (c) => c > 0);
+          return (e) => compareOrdered(l(e), r(e)) > 0;
         case '<=':
-          return (e) => order(l(e), r(e), (c) => c <= 0);
+          return (e) => compareOrdered(l(e), r(e)) <= 0;
         case '>=':
-          return (e) => order(l(e), r(e), (c) => c >= 0);
+          return (e) => compareOrdered(l(e), r(e)) >= 0;
       }
     }
     // falls through (unreachable)
@@ -115,15 +116,19 @@ function valuesEqual(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => valuesEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-function order(a: unknown, b: unknown, test: (cmp: number) => boolean): boolean {
-  if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
-  if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
-  return false;
+/** -1, 0 or 1 for two numbers or two strings; NaN otherwise (Logstash: such a comparison is false). */
+function compareOrdered(a: unknown, b: unknown): number {
+  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return a < b ? -1 : a > b ? 1 : a === b ? 0 : NaN;
+  return NaN;
 }
 
 function contains(haystack: unknown, needle: unknown): boolean {
   if (needle === undefined || needle === null) return false;
-  if (Array.isArray(haystack)) return haystack.some((x) => valuesEqual(x, needle));
+  if (Array.isArray(haystack)) {
+    // a loop, not some(): `"x" in [tags]` runs for most events of most configs
+    for (let i = 0; i < haystack.length; i++) if (valuesEqual(haystack[i], needle)) return true;
+    return false;
+  }
   if (typeof haystack === 'string') return typeof needle === 'string' && haystack.includes(needle);
   if (typeof haystack === 'object' && haystack !== null) return typeof needle === 'string' && Object.prototype.hasOwnProperty.call(haystack, needle);
   return false;
