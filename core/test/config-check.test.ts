@@ -142,17 +142,6 @@ describe('-t refuses what start refuses, at the option', () => {
     });
   });
 
-  it('one option given twice with different values; the same value twice is accepted', () => {
-    refusedBoth(`input {\n  generator {\n    count => 1\n    count => 2\n  }\n}\n${OUT}`, { at: 'count', nth: 2, says: /option 'count' is set twice/, alsoAt: [['count', 1]] });
-    const t = tempDir();
-    try {
-      const r = cli(['start', '-t', '--path.data', t.dir, '-e', 'input { generator { count => 1 count => 1 } } output { null {} }']);
-      assert.equal(r.status, 0, r.stderr);
-    } finally {
-      t.cleanup();
-    }
-  });
-
   it('reports each broken place of one config', () => {
     const t = tempDir();
     try {

@@ -225,8 +225,6 @@ function mergeRepeated(a: unknown, b: unknown): unknown {
   return b;
 }
 
-/** Options that hold one value: Logstash turns a repeat into an array, which their validation then refuses. */
-const SINGLE: ReadonlySet<OptionType> = new Set(['string', 'number', 'integer', 'port', 'boolean', 'path', 'password', 'codec']);
 
 export interface OptionInput {
   name: string;
@@ -272,12 +270,11 @@ export function resolveOptions(schema: Schema, inputs: OptionInput[], pluginName
     if (first === undefined) {
       firstAt.set(key, input);
       out[key] = value;
-    } else if (SINGLE.has(spec.type)) {
-      // the same value twice is harmless (Logstash keeps it); two codecs, or two different values, are a mistake
-      if (spec.type === 'codec' || out[key] !== value)
-        throw new ConfigError(`${pluginName}: option '${input.name}' is set twice`, input.loc, `keep one ${input.name} => ...`, undefined, {
-          related: [{ loc: first.loc, note: `'${first.name}' is first set here` }],
-        });
+    } else if (spec.type === 'codec') {
+      // Logstash refuses two codecs on one plugin; last-wins would hide one of them
+      throw new ConfigError(`${pluginName}: option '${input.name}' is set twice`, input.loc, `keep one ${input.name} => ...`, undefined, {
+        related: [{ loc: first.loc, note: `'${first.name}' is first set here` }],
+      });
     } else out[key] = mergeRepeated(out[key], value);
   }
   for (const [k, spec] of Object.entries(schema)) {
