@@ -67,6 +67,12 @@ export interface CodecFactory {
  * of order when several are in flight, so an input tracks the highest contiguous position itself.
  */
 export interface InputSink {
+  /**
+   * Hands an event to the queue. `onDelivered` runs once the event is safe: with the memory queue,
+   * when its batch has passed every output (or it was dropped); with the persisted queue, when it
+   * is committed to disk (the queue then owns redelivery). Inputs move their checkpoints (file
+   * offsets, stream acks) from it.
+   */
   push(event: Event, onDelivered?: () => void): void;
   /** True when `onDelivered` callbacks are honoured (always, in this runtime; test sinks may not). */
   readonly tracksDelivery?: boolean;
