@@ -101,6 +101,15 @@ describe('-t refuses what start refuses, at the option', () => {
     });
   });
 
+  it("a malformed field name inside mutate's hashes, at the option", () => {
+    refusedBoth(`${GEN}filter {\n  mutate {\n    rename => { "[a" => "b" }\n  }\n}\n${OUT}`, { at: '{ "[a"', says: /mutate: malformed field reference '\[a'/ });
+  });
+
+  it("kv's split pattern and character classes, at the option", () => {
+    refusedBoth(`${GEN}filter {\n  kv { field_split_pattern => "(" }\n}\n${OUT}`, { at: '"("', says: /kv: invalid split character class or pattern/ });
+    refusedBoth(`${GEN}filter {\n  kv { trim_key => "z-a" }\n}\n${OUT}`, { at: '"z-a"', says: /kv: option 'trim_key' is not a valid character class/ });
+  });
+
   it('a port out of range, for a listening input and for an output', () => {
     refusedBoth(`input {\n  tcp { host => "127.0.0.1" port => 70000 }\n}\n${OUT}`, { at: '70000', says: /tcp: option 'port' must be from 0 to 65535, got 70000/ });
     refusedBoth(`${GEN}output {\n  email {\n    to => "ops@example.net"\n    port => 70000\n  }\n}\n`, { at: '70000', says: /email: option 'port' must be from 1 to 65535, got 70000/ });

@@ -1,4 +1,4 @@
-import { compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, type FieldRef } from '@pipeline/core';
+import { compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, type FieldRef, type Resolved } from '@pipeline/core';
 import { charClassSplitters, makeScanner, patternSplitters, ScanTimeout } from './scanner.js';
 import { transformer, type Transform } from './transform.js';
 
@@ -38,8 +38,51 @@ function classRegex(name: string, chars: string, trim: boolean): RegExp {
   try {
     return trim ? new RegExp(`^[${chars}]+|[${chars}]+$`, 'gm') : new RegExp(`[${chars}]`, 'g');
   } catch (e) {
-    throw new ConfigError(`kv: option '${name}' is not a valid character class: ${(e as Error).message}`);
+    throw ConfigError.forOption(name, `kv: option '${name}' is not a valid character class: ${(e as Error).message}`);
   }
+}
+
+/**
+ * What create compiles that can be wrong in a config: the split patterns, the character classes
+ * and the field references. The config check runs it too, so -t refuses what start would.
+ */
+function compileKv(o: Resolved<typeof options>) {
+  const lenient = o.whitespace === 'lenient';
+  let scan;
+  let linear = true;
+  try {
+    if (o.field_split_pattern !== undefined || o.value_split_pattern !== undefined) {
+      // Linear-time patterns cannot run away; a backtracking one is checked against timeout_millis.
+      const splitters = patternSplitters(o.field_split_pattern ?? `[${o.field_split}]`, o.value_split_pattern ?? `[${o.value_split}]`, lenient, o.timeout_millis);
+      linear = splitters.linear;
+      scan = makeScanner(splitters, o.include_brackets);
+    } else scan = makeScanner(charClassSplitters(o.field_split, o.value_split, lenient), o.include_brackets);
+  } catch (e) {
+    if (e instanceof SyntaxError) {
+      const option = o.field_split_pattern !== undefined || o.value_split_pattern !== undefined ? (o.field_split_pattern !== undefined ? 'field_split_pattern' : 'value_split_pattern') : 'field_split';
+      throw ConfigError.forOption(option, `kv: invalid split character class or pattern: ${e.message}`);
+    }
+    throw e;
+  }
+  let source: FieldRef;
+  let target: FieldRef | undefined;
+  try {
+    source = fieldRef(o.source);
+    target = o.target === undefined ? undefined : fieldRef(o.target);
+  } catch (e) {
+    if (e instanceof FieldRefError) throw new ConfigError(`kv: ${e.message}`);
+    throw e;
+  }
+  return {
+    scan,
+    linear,
+    trimKey: o.trim_key === undefined ? undefined : classRegex('trim_key', o.trim_key, true),
+    trimValue: o.trim_value === undefined ? undefined : classRegex('trim_value', o.trim_value, true),
+    removeKey: o.remove_char_key === undefined ? undefined : classRegex('remove_char_key', o.remove_char_key, false),
+    removeValue: o.remove_char_value === undefined ? undefined : classRegex('remove_char_value', o.remove_char_value, false),
+    source,
+    target,
+  };
 }
 
 export default definePlugin({
@@ -51,25 +94,11 @@ export default definePlugin({
     if (o.value_split === '') throw new ConfigError("kv: option 'value_split' must be a non-empty string");
     if (o.field_split_pattern === '') throw new ConfigError("kv: option 'field_split_pattern' must be a non-empty string");
     if (o.value_split_pattern === '') throw new ConfigError("kv: option 'value_split_pattern' must be a non-empty string");
+    compileKv(o);
   },
   create(o, ctx) {
-    const lenient = o.whitespace === 'lenient';
-    let scan;
-    try {
-      if (o.field_split_pattern !== undefined || o.value_split_pattern !== undefined) {
-        // Linear-time patterns cannot run away; a backtracking one is checked against timeout_millis.
-        const splitters = patternSplitters(o.field_split_pattern ?? `[${o.field_split}]`, o.value_split_pattern ?? `[${o.value_split}]`, lenient, o.timeout_millis);
-        if (!splitters.linear) ctx.logger.warn('kv: the split pattern needs backtracking (lookaround or backreference); a hostile line is stopped by timeout_millis between regex tries');
-        scan = makeScanner(splitters, o.include_brackets);
-      } else scan = makeScanner(charClassSplitters(o.field_split, o.value_split, lenient), o.include_brackets);
-    } catch (e) {
-      if (e instanceof SyntaxError) throw new ConfigError(`kv: invalid split character class or pattern: ${e.message}`);
-      throw e;
-    }
-    const trimKey = o.trim_key === undefined ? undefined : classRegex('trim_key', o.trim_key, true);
-    const trimValue = o.trim_value === undefined ? undefined : classRegex('trim_value', o.trim_value, true);
-    const removeKey = o.remove_char_key === undefined ? undefined : classRegex('remove_char_key', o.remove_char_key, false);
-    const removeValue = o.remove_char_value === undefined ? undefined : classRegex('remove_char_value', o.remove_char_value, false);
+    const { scan, linear, trimKey, trimValue, removeKey, removeValue, source, target } = compileKv(o);
+    if (!linear) ctx.logger.warn('kv: the split pattern needs backtracking (lookaround or backreference); a hostile line is stopped by timeout_millis between regex tries');
     const transformKey: Transform | undefined = o.transform_key ? transformer(o.transform_key) : undefined;
     const transformValue: Transform | undefined = o.transform_value ? transformer(o.transform_value) : undefined;
     const prefix = compileTemplate(o.prefix);
@@ -78,15 +107,6 @@ export default definePlugin({
     const staticInclude = includeT.every((t) => !t.dynamic) ? new Set(o.include_keys.map(String)) : undefined;
     const staticExclude = excludeT.every((t) => !t.dynamic) ? new Set(o.exclude_keys.map(String)) : undefined;
     const defaults = Object.entries(o.default_keys);
-    let target: FieldRef | undefined;
-    let source: FieldRef;
-    try {
-      source = fieldRef(o.source);
-      target = o.target === undefined ? undefined : fieldRef(o.target);
-    } catch (e) {
-      if (e instanceof FieldRefError) throw new ConfigError(`kv: ${e.message}`);
-      throw e;
-    }
     const { allow_duplicate_values: allowDuplicates, allow_empty_values: allowEmpty, recursive } = o;
     const tags = o.tag_on_failure;
 

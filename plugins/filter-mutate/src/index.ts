@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, FieldRefError, opt } from '@pipeline/core';
+import { ConfigError, definePlugin, FieldRefError, opt, type Resolved } from '@pipeline/core';
 import { CONVERSIONS } from './convert.js';
 import * as ops from './operations.js';
 import { RubyRegexError, translateRubyRegex } from './ruby-regex.js';
@@ -21,12 +21,43 @@ const options = {
   tag_on_failure: opt.string({ default: '_mutate_error', description: 'tag added when an operation fails' }),
 };
 
+/** The configured operations as steps, in Logstash's processing order; one step per present option. */
+function compileSteps(o: Resolved<typeof options>, warn: (msg: string) => void): ops.Operation[] {
+  const steps: ops.Operation[] = [];
+  // a malformed field reference is reported at the option that holds it
+  const step = (name: string, make: () => ops.Operation) => {
+    try {
+      steps.push(make());
+    } catch (e) {
+      if (e instanceof FieldRefError) throw ConfigError.forOption(name, `mutate: ${e.message}`);
+      throw e;
+    }
+  };
+  if (o.coerce) step('coerce', () => ops.coerce(o.coerce!));
+  if (o.rename) step('rename', () => ops.rename(o.rename!));
+  if (o.update) step('update', () => ops.update(o.update!));
+  if (o.replace) step('replace', () => ops.replace(o.replace!));
+  if (o.convert) step('convert', () => ops.convert(o.convert!));
+  if (o.gsub) step('gsub', () => ops.gsub(o.gsub!));
+  if (o.uppercase) step('uppercase', () => ops.uppercase(o.uppercase!));
+  if (o.capitalize) step('capitalize', () => ops.capitalize(o.capitalize!));
+  if (o.lowercase) step('lowercase', () => ops.lowercase(o.lowercase!));
+  if (o.strip) step('strip', () => ops.strip(o.strip!));
+  if (o.split) step('split', () => ops.split(o.split!));
+  if (o.join) step('join', () => ops.join(o.join!));
+  if (o.merge) step('merge', () => ops.merge(o.merge!, warn));
+  if (o.copy) step('copy', () => ops.copy(o.copy!));
+  return steps;
+}
+
 export default definePlugin({
   kind: 'filter',
   name: 'mutate',
   description: 'Renames, replaces, converts and edits fields, in Logstash’s fixed order.',
   options,
   check(o) {
+    // what create compiles (field references, templates) is compiled here too, so -t refuses it
+    compileSteps(o, () => {});
     for (const [field, type] of Object.entries(o.convert ?? {}))
       if (!CONVERSIONS.includes(type as never))
         throw new ConfigError(`mutate: invalid conversion type '${String(type)}' for '${field}', expected one of ${CONVERSIONS.join(', ')}`);
@@ -46,31 +77,7 @@ export default definePlugin({
     }
   },
   create(o, ctx) {
-    const warn = (msg: string) => ctx.logger.warn(msg);
-    // Logstash's processing order; each present option becomes one step.
-    const steps: ops.Operation[] = [];
-    try {
-      compileSteps();
-    } catch (e) {
-      if (e instanceof FieldRefError) throw new ConfigError(`mutate: ${e.message}`);
-      throw e;
-    }
-    function compileSteps(): void {
-      if (o.coerce) steps.push(ops.coerce(o.coerce));
-      if (o.rename) steps.push(ops.rename(o.rename));
-      if (o.update) steps.push(ops.update(o.update));
-      if (o.replace) steps.push(ops.replace(o.replace));
-      if (o.convert) steps.push(ops.convert(o.convert));
-      if (o.gsub) steps.push(ops.gsub(o.gsub));
-      if (o.uppercase) steps.push(ops.uppercase(o.uppercase));
-      if (o.capitalize) steps.push(ops.capitalize(o.capitalize));
-      if (o.lowercase) steps.push(ops.lowercase(o.lowercase));
-      if (o.strip) steps.push(ops.strip(o.strip));
-      if (o.split) steps.push(ops.split(o.split));
-      if (o.join) steps.push(ops.join(o.join));
-      if (o.merge) steps.push(ops.merge(o.merge, warn));
-      if (o.copy) steps.push(ops.copy(o.copy));
-    }
+    const steps = compileSteps(o, (msg: string) => ctx.logger.warn(msg));
     const failureTag = o.tag_on_failure;
     return {
       filter(event) {
