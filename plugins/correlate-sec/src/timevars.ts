@@ -11,10 +11,20 @@ export function perlCtime(sec: number): string {
   return `${DAY[d.getDay()]} ${MON[d.getMonth()]} ${day < 10 ? ' ' + day : day} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
 }
 
+/** The zone's short name per UTC offset (it changes only with DST): an Intl formatter is costly to make. */
+const tzNames = new Map<number, string>();
+let tzFormat: Intl.DateTimeFormat | undefined;
+
 function tzName(d: Date): string {
-  const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
-  const v = part?.value ?? '';
-  return v === 'GMT' && d.getTimezoneOffset() === 0 && (process.env.TZ ?? '').toUpperCase().startsWith('UTC') ? 'UTC' : v;
+  const offset = d.getTimezoneOffset();
+  let name = tzNames.get(offset);
+  if (name === undefined) {
+    tzFormat ??= new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
+    const v = tzFormat.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    name = v === 'GMT' && offset === 0 && (process.env.TZ ?? '').toUpperCase().startsWith('UTC') ? 'UTC' : v;
+    tzNames.set(offset, name);
+  }
+  return name;
 }
 
 export function setTimeVars(vars: Map<string, string | undefined>, sec: number): void {

@@ -51,8 +51,12 @@ const INLINE_LIMITS = [65536, 16384, 1024];
 
 interface PatternPlan {
   readonly g: CompiledGrok;
-  /** Longest value matched on the pipeline thread (Infinity without a guard; 0: always guarded). */
-  readonly inlineMax: number;
+  /**
+   * Longest value matched on the pipeline thread (Infinity without a guard; 0: always guarded);
+   * -1 until the pattern is first used: the backtracking analysis takes a few ms per pattern, so it
+   * runs at the first match, not before the inputs listen.
+   */
+  inlineMax: number;
   /** Its entry number in the shared guard, -1 without a guard. */
   readonly entry: number;
 }
@@ -96,21 +100,27 @@ export default definePlugin({
     const plans: PatternPlan[][] = entries.map((e) => {
       maxPatterns = Math.max(maxPatterns, e.groks.length);
       return e.groks.map((g) => {
-        const v = provenSafe(g.regex.source);
-        const inlineMax = guard === undefined ? Infinity : v.safe ? (INLINE_LIMITS[v.loops] ?? 0) : 0;
-        if (guard !== undefined && inlineMax === 0) ctx.logger.debug({ pattern: g.pattern, reason: v.reason ?? `${v.loops} ambiguous loops` }, 'grok: pattern runs under the timeout guard');
         return {
           g,
-          inlineMax,
+          inlineMax: guard === undefined ? Infinity : -1,
           entry: guard === undefined ? -1 : guard.register({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }),
         };
       });
     });
     const registered = guard === undefined ? 0 : plans.reduce((n, l) => n + l.length, 0);
 
+    /** The pattern's inline limit, from the backtracking analysis the first time it is asked. */
+    function inlineLimit(p: PatternPlan): number {
+      if (p.inlineMax >= 0) return p.inlineMax;
+      const v = provenSafe(p.g.regex.source);
+      p.inlineMax = v.safe ? (INLINE_LIMITS[v.loops] ?? 0) : 0;
+      if (p.inlineMax === 0) ctx.logger.debug({ pattern: p.g.pattern, reason: v.reason ?? `${v.loops} ambiguous loops` }, 'grok: pattern runs under the timeout guard');
+      return p.inlineMax;
+    }
+
     /** Whether this value against this pattern goes to the guard. */
     function guarded(p: PatternPlan, input: string): boolean {
-      return input.length > p.inlineMax;
+      return input.length > inlineLimit(p);
     }
 
     // ---- what prepare queued on the guard for the batch ----
@@ -203,7 +213,7 @@ export default definePlugin({
           matched = false;
           continue;
         }
-        if (input.length > p.inlineMax) {
+        if (input.length > inlineLimit(p)) {
           const r = runGuarded(p, input, fields, slotBase < 0 ? -1 : slotBase + i, eventId);
           if (r === TIMEOUT) return TIMEOUT;
           matched = r;
