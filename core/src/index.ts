@@ -32,3 +32,4 @@ export { MetricsRegistry, type Metrics, type Counter, type Gauge } from './plugi
 export { ConfigError, closeMatches } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';
 export * from './spool/index.js';
+export { RUNAWAY_MS, enableRegexFallback, needsWatchdog, RegexWatchdog } from './regex/bounded.js';

@@ -2,8 +2,7 @@ import type { Expr, RValue } from './ast.js';
 import { ConfigError } from './errors.js';
 import { fieldRef } from '../event/field-ref.js';
 import type { Event } from '../event/event.js';
-import { setFlagsFromString } from 'node:v8';
-import { Script, createContext, type Context } from 'node:vm';
+import { enableRegexFallback, needsWatchdog, RegexWatchdog } from '../regex/bounded.js';
 
 /**
  * Compiles a condition into a closure over events, once at load. Semantics follow Logstash's
@@ -163,102 +162,20 @@ function regexMatcher(right: RValue): (left: unknown, e: Event) => boolean {
   };
 }
 
-// ---- bounded regexes (issue 13): no `=~` can freeze the pipeline thread ----
-//
-// 1. V8's own limit: with --enable-experimental-regexp-engine-on-excessive-backtracks a regex that
-//    its linear-time engine accepts (no lookarounds, backreferences or counted repetitions above 16)
-//    is re-run on that engine once it has backtracked 50,000 times: same result, linear time.
-// 2. A regex without a repeated group (`(…)*`, `(…)+`, `(…){n,m}`; an optional `(…)?` is fine)
-//    and without backreferences cannot backtrack exponentially (the cost stays a low power of
-//    the text's length): it runs as is.
-// 3. Anything else runs under V8's watchdog (`vm` with a timeout, which interrupts a running
-//    regex): past RUNAWAY_MS it counts as no match (so `!~` is true), with a warning and a count
-//    in regexRunaways(). After a runaway that regex is skipped (no match) until the event loop
-//    turns, so a batch of hostile lines costs RUNAWAY_MS once, not once per line, and SIGTERM
-//    and the API are served within a fraction of a second.
+// ---- bounded regexes (issue 13): no `=~` can freeze the pipeline thread (see core/src/regex/bounded.ts) ----
 
-/** How long a guarded regex may run on one value. */
-export const RUNAWAY_MS = 250;
-const V8_REGEX_FLAGS = ['--enable-experimental-regexp-engine', '--enable-experimental-regexp-engine-on-excessive-backtracks'];
-let flagsSet = false;
 const dynamicRegexes = new Map<string, (s: string) => boolean>();
-const runaway = { count: 0, lastWarned: 0 };
-/** Regexes that ran away since the event loop last turned. */
-const skipping = new Set<string>();
-let guardScript: Script | undefined;
-let guardContext: Context | undefined;
-let guardJob: () => boolean = () => false;
+const watchdog = new RegexWatchdog('the regex');
 
-/** How many `=~`/`!~` evaluations ran out of time since start (each counted as no match). */
+/** How many `=~`/`!~` evaluations ran out of time since start (each counted as no match, so `!~` is true). */
 export function regexRunaways(): number {
-  return runaway.count;
+  return watchdog.runaways;
 }
 
-/** Compiles a condition regex with the protections above. Throws on a syntax error. */
+/** Compiles a condition regex with the protections of bounded.ts. Throws on a syntax error. */
 export function boundedRegex(source: string): (s: string) => boolean {
-  if (!flagsSet) {
-    flagsSet = true;
-    for (const f of V8_REGEX_FLAGS) setFlagsFromString(f);
-  }
+  enableRegexFallback();
   const re = new RegExp(source);
-  if (linearCapable(source) || noQuantifiedGroups(source)) return (s) => re.test(s);
-  if (guardScript === undefined) {
-    guardContext = createContext({ job: () => guardJob() });
-    guardScript = new Script('job()');
-  }
-  const run = (): boolean => re.test(guardInput);
-  return (s) => {
-    if (skipping.has(source)) return false;
-    guardInput = s;
-    guardJob = run;
-    try {
-      return guardScript!.runInContext(guardContext!, { timeout: RUNAWAY_MS }) as boolean;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
-      runaway.count++;
-      // every condition with this regex (`=~` and `!~` alike) skips it until the loop turns
-      if (skipping.size === 0) setImmediate(() => skipping.clear()).unref();
-      skipping.add(source);
-      const now = Date.now();
-      if (now - runaway.lastWarned > 10_000) {
-        runaway.lastWarned = now;
-        process.emitWarning(`the regex /${source}/ ran longer than ${RUNAWAY_MS} ms on a ${s.length}-character value: counted as no match (${runaway.count} so far)`, { code: 'PIPELINE_REGEX_RUNAWAY' });
-      }
-      return false;
-    } finally {
-      guardInput = '';
-    }
-  };
-}
-
-let guardInput = '';
-
-function linearCapable(source: string): boolean {
-  try {
-    new RegExp(source, 'l');
-  } catch {
-    return false;
-  }
-  return true;
-}
-
-/** No `(...)` followed by `*`, `+` or `{`, no backreference (a conservative syntactic scan). */
-function noQuantifiedGroups(source: string): boolean {
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      const n = source[i + 1] ?? '';
-      if (!inClass && (/[1-9]/.test(n) || n === 'k')) return false;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === ')' && /[*+{]/.test(source[i + 1] ?? '')) return false;
-  }
-  return true;
+  if (!needsWatchdog(source)) return (s) => re.test(s);
+  return (s) => watchdog.exec(re, source, s) !== null;
 }

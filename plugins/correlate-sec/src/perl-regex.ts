@@ -11,8 +11,7 @@
  * The emulations add capture groups, so `groupMap` gives the JS group index of each Perl group.
  */
 
-import { setFlagsFromString } from 'node:v8';
-import { Script, createContext, type Context } from 'node:vm';
+import { enableRegexFallback, needsWatchdog, RegexWatchdog } from '@pipeline/core';
 
 export class PerlRegexError extends Error {}
 
@@ -663,62 +662,15 @@ export function requiredLiteral(p: string): string | undefined {
 
 // ---- bounded matching (issue 13): no SEC pattern can freeze the pipeline thread ----
 //
-// As for `=~` in conditions (core's conditions.ts): a pattern V8's linear-time engine accepts is
-// bounded by V8 itself (--enable-experimental-regexp-engine-on-excessive-backtracks re-runs it on
-// that engine after 50,000 backtracks, same result); one without repeated groups (`(…)*`, `(…)+`,
-// `(…){n,m}`; `(…)?` is fine) or backreferences cannot backtrack exponentially and runs as is; any other runs under V8's watchdog
-// (`vm` with a timeout). Past RUNAWAY_MS a match counts as no match (so NRegExp matches), with a
-// warning and a count (secRegexRunaways()); that pattern is then skipped (no match) until the
-// event loop turns, so a burst of hostile lines costs RUNAWAY_MS once and SIGTERM is served.
+// The same tiers as `=~` in conditions (core's regex/bounded.ts). Past RUNAWAY_MS a match counts as
+// no match (so NRegExp matches), with a warning and a count (secRegexRunaways()); that pattern is
+// then skipped until the event loop turns, so a burst of hostile lines costs RUNAWAY_MS once.
 
-/** How long a guarded pattern may run on one line. */
-export const RUNAWAY_MS = 250;
-let flagsSet = false;
-const runaway = { count: 0, lastWarned: 0 };
-/** Patterns that ran away since the event loop last turned. */
-const skipping = new Set<string>();
-let guardScript: Script | undefined;
-let guardContext: Context | undefined;
-let guardRe: RegExp | undefined;
-let guardInput = '';
+const watchdog = new RegexWatchdog('the SEC pattern');
 
 /** How many pattern matches ran out of time since start (each counted as no match). */
 export function secRegexRunaways(): number {
-  return runaway.count;
-}
-
-function ensureFlags(): void {
-  if (flagsSet) return;
-  flagsSet = true;
-  setFlagsFromString('--enable-experimental-regexp-engine');
-  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-}
-
-/** Whether the translated pattern needs the watchdog (see above). */
-function needsGuard(source: string, flags: string): boolean {
-  try {
-    new RegExp(source, flags + 'l');
-    return false;
-  } catch {
-    // not for the linear engine: look for repeated groups and backreferences
-  }
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      const n = source[i + 1] ?? '';
-      if (!inClass && (/[1-9]/.test(n) || n === 'k')) return true;
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === ')' && /[*+{]/.test(source[i + 1] ?? '')) return true;
-  }
-  return false;
+  return watchdog.runaways;
 }
 
 /** A compiled Perl pattern: `exec` returns Perl's match list ($1.. as an array) or null. */
@@ -732,7 +684,7 @@ export class PerlRegex {
   readonly guarded: boolean;
 
   constructor(readonly perl: string) {
-    ensureFlags();
+    enableRegexFallback();
     this.t = translatePerlRegex(perl);
     try {
       this.re = new RegExp(this.t.source, this.t.flags);
@@ -741,37 +693,12 @@ export class PerlRegex {
     }
     this.hasNamed = /\(\?P?<[A-Za-z_]|\(\?'/.test(perl);
     this.literal = this.t.flags.includes('i') ? undefined : requiredLiteral(perl);
-    this.guarded = needsGuard(this.t.source, this.t.flags);
-    if (this.guarded && guardScript === undefined) {
-      guardContext = createContext({ job: () => guardRe!.exec(guardInput) });
-      guardScript = new Script('job()');
-    }
+    this.guarded = needsWatchdog(this.t.source, this.t.flags);
   }
 
-  /** The regex's exec, bounded: null also when a guarded match ran out of time. */
+  /** The regex's exec, bounded: null also when a watched match ran out of time. */
   private run(s: string): RegExpExecArray | null {
-    if (!this.guarded) return this.re.exec(s);
-    if (skipping.has(this.perl)) return null;
-    guardRe = this.re;
-    guardInput = s;
-    try {
-      return guardScript!.runInContext(guardContext!, { timeout: RUNAWAY_MS }) as RegExpExecArray | null;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;
-      runaway.count++;
-      // every rule with this pattern skips it until the loop turns
-      if (skipping.size === 0) setImmediate(() => skipping.clear()).unref();
-      skipping.add(this.perl);
-      const now = Date.now();
-      if (now - runaway.lastWarned > 10_000) {
-        runaway.lastWarned = now;
-        process.emitWarning(`the SEC pattern /${this.perl}/ ran longer than ${RUNAWAY_MS} ms on a ${s.length}-byte line: counted as no match (${runaway.count} so far)`, { code: 'PIPELINE_REGEX_RUNAWAY' });
-      }
-      return null;
-    } finally {
-      guardRe = undefined;
-      guardInput = '';
-    }
+    return this.guarded ? watchdog.exec(this.re, this.perl, s) : this.re.exec(s);
   }
 
   test(s: string): boolean {
