@@ -17,6 +17,7 @@ import type { PluginNode } from './config/ast.js';
 
 export { VirtualClock } from './plugin/clock.js';
 export { MetricsRegistry } from './plugin/metrics.js';
+export { mountTmpfs, type Tmpfs } from './tmpfs.js';
 
 export interface TestContext extends PluginContext {
   readonly clock: VirtualClock;

@@ -8,7 +8,7 @@ import { setDeliveryCallback } from '../src/runtime/queue.js';
 import { loadPipeline } from '../src/runtime/load.js';
 import { DEFAULT_SETTINGS, mergeSettings } from '../src/runtime/settings.js';
 import { FIXTURES, REPO_ROOT, tempDir } from './helpers.js';
-import { mountTmpfs } from './tmpfs.js';
+import { mountTmpfs } from '../src/testing.js';
 
 const open = (dir: string, over: Partial<ConstructorParameters<typeof PersistedQueue>[0]> = {}) =>
   new PersistedQueue({ dir, maxBytes: 1 << 30, maxEvents: Number.MAX_SAFE_INTEGER, checkpointWrites: 1024, batchSize: 10, ...over });

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { SystemClock, VirtualClock } from '../src/plugin/clock.js';
 import { Spool, SPOOL_FORMAT_VERSION } from '../src/spool/spool.js';
 import { tempDir } from './helpers.js';
-import { mountTmpfs } from './tmpfs.js';
+import { mountTmpfs } from '../src/testing.js';
 
 describe('spool on disk', () => {
   it('carries its format version and refuses a newer one', () => {

@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -9,48 +7,7 @@ import Database from 'better-sqlite3';
  * Helpers for the disk-full system tests: a real small file system (tmpfs, mounted here as root),
  * a filler that takes what space is left, and readers of what is on disk.
  */
-export interface Tmpfs {
-  dir: string;
-  /** Writes `name` until the file system answers ENOSPC (or `leave` bytes are left). */
-  fill(name?: string, leave?: number): void;
-  free(name?: string): void;
-  cleanup(): void;
-}
-
-export function mountTmpfs(size: string): Tmpfs {
-  const dir = mkdtempSync(join(tmpdir(), 'pipeline-disk-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  return {
-    dir,
-    fill(name = 'filler', leave = 0) {
-      const fd = openSync(join(dir, name), 'a');
-      const chunk = Buffer.alloc(4096, 1);
-      try {
-        for (;;) {
-          const s = statfsSync(dir);
-          const avail = s.bavail * s.bsize;
-          if (avail <= leave) break;
-          const n = Math.min(avail - leave, 1 << 20);
-          for (let w = 0; w < n; w += chunk.length) writeSync(fd, chunk);
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        closeSync(fd);
-      }
-    },
-    free(name = 'filler') {
-      rmSync(join(dir, name), { force: true });
-    },
-    cleanup() {
-      try {
-        execFileSync('umount', ['-l', dir]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+export { mountTmpfs, type Tmpfs } from '@pipeline/core/testing';
 
 /** How many times each `<prefix>N` line (optionally followed by a space and more) appears in a file. */
 export function tallyLines(file: string, prefix: string): Map<number, number> {

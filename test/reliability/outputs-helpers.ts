@@ -1,6 +1,5 @@
 /** Helpers for the outputs' reliability tests: numbered TCP load, output tallies, the monitoring API, tmpfs. */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -124,16 +123,3 @@ export function tcpLoad(port: number, o: { perSecond: number; from?: number; tot
   };
 }
 
-/** Mounts a real tmpfs of `size` at `dir` (root, as here and in CI); a failure fails the test. */
-export function mountTmpfs(dir: string, size: string): { dir: string; unmount(): void } {
-  mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  return { dir, unmount: () => execFileSync('umount', ['-l', dir]) };
-}
-
-/** Fills the file system of `dir` with a file `name` until no block is left; returns its path. */
-export function fillUp(dir: string, name = 'filler'): string {
-  const file = join(dir, name);
-  execFileSync('sh', ['-c', `dd if=/dev/zero of="${file}" bs=64k 2>/dev/null; true`]);
-  return file;
-}

@@ -10,7 +10,8 @@ import { rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BIN, freePort, logRecords, startPipeline, tempDir, waitFor, type Running } from '../e2e/util.js';
-import { duplicates, eventsIn, fillUp, missingBelow, mountTmpfs, queueSize, tally, tcpLoad } from './outputs-helpers.js';
+import { mountTmpfs } from '@pipeline/core/testing';
+import { duplicates, eventsIn, missingBelow, queueSize, tally, tcpLoad } from './outputs-helpers.js';
 
 /** Batches in flight at once and their size, as the tests run the pipeline (for the duplicates bound). */
 const WORKERS = 2;
@@ -84,11 +85,11 @@ describe('outputs: acknowledgements and crashes', () => {
 describe('outputs: a full disk under the file output', () => {
   it('a tmpfs that fills up: no crash, the batch waits (persisted queue), kill -9 during the stall, and after space is freed every line is there once', async () => {
     const t = tempDir('pipeline-rel-full-');
-    const fs = mountTmpfs(join(t.dir, 'fs'), '2m');
+    const fs = mountTmpfs('2m', join(t.dir, 'fs'));
     try {
       const [tcpPort, apiPort] = [await freePort(), await freePort()];
       const out = join(fs.dir, 'logs', 'app.log');
-      const filler = fillUp(fs.dir);
+      const filler = fs.fill();
       truncateSync(filler, statSync(filler).size - 256 * 1024); // room for about a fifth of the lines
       const N = 20_000;
       const a = args(fileConf(tcpPort, out), join(t.dir, 'data'), apiPort);

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 /** The core's PendingWrite, as the pipeline sees what receive returns. */
 type PendingWrite = { readonly written: Promise<void> };
-import { capturingLogger, cleanup, ev, fileContext, fileOut, fillUp, gauge, lines, metric, mountTmpfs, tempDir } from './helpers.js';
+import { mountTmpfs } from '@pipeline/core/testing';
+import { capturingLogger, cleanup, ev, fileContext, fileOut, gauge, lines, metric, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 const mounts: { unmount(): void }[] = [];
@@ -137,9 +138,9 @@ describe('file output: a write that fails is back-pressure, not a drop', () => {
 
   it('on a full tmpfs the batch waits, and is written once, in order, by itself when space returns', async () => {
     const wd = fresh();
-    const fs = mountTmpfs(wd, '1m');
+    const fs = mountTmpfs('1m', join(wd, 'tmpfs'));
     mounts.push(fs);
-    const filler = fillUp(fs.dir);
+    const filler = fs.fill();
     const { logger, records } = capturingLogger();
     const ctx = fileContext(fs.dir, { line: 'format => "%{message} %{pad}"' }, { logger });
     const out = await fileOut('path => "out/app.log" flush_interval => 0', ctx);
@@ -168,12 +169,12 @@ describe('file output: a write that fails is back-pressure, not a drop', () => {
 
   it('with the default flush_interval a failed timer flush retries in the background and the next batch for that file waits for it', async () => {
     const wd = fresh();
-    const fs = mountTmpfs(wd, '1m');
+    const fs = mountTmpfs('1m', join(wd, 'tmpfs'));
     mounts.push(fs);
     const ctx = fileContext(fs.dir, { line: 'format => "%{message} %{pad}"' });
     const out = await fileOut('path => "app.log"', ctx);
     const pad = 'p'.repeat(200);
-    const filler = fillUp(fs.dir);
+    const filler = fs.fill();
     const firstAck = watch(pendingOf(await out.receive(batch(0, 100, { pad }))).written);
     await advance(ctx, 2000); // the timer flush fails
     assert.ok(metric(ctx, 'write_errors') >= 1);
@@ -194,7 +195,7 @@ describe('file output: a write that fails is back-pressure, not a drop', () => {
 
   it('a new file that cannot be created for lack of inodes waits (no detour to the failure file) and is created when room returns', async () => {
     const wd = fresh();
-    const fs = mountTmpfs(wd, '1m,nr_inodes=4'); // the root directory takes one
+    const fs = mountTmpfs('1m,nr_inodes=4', join(wd, 'tmpfs')); // the root directory takes one
     mounts.push(fs);
     const ctx = fileContext(fs.dir, { line: 'format => "%{message}"' });
     const out = await fileOut('path => "%{f}.log" flush_interval => 0', ctx);

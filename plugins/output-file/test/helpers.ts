@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { tmpdir } from 'node:os';
@@ -79,20 +78,3 @@ export function capturingLogger(): { logger: pino.Logger; records: Record<string
   return { logger: pino({ level: 'info' }, sink), records };
 }
 
-/**
- * Mounts a real tmpfs of `size` (e.g. "1m") at a new directory under `parent` (needs root, as the
- * tests run here and in CI); `unmount` detaches it. A failure to mount fails the test.
- */
-export function mountTmpfs(parent: string, size: string): { dir: string; unmount(): void } {
-  const dir = join(parent, 'tmpfs');
-  mkdirSync(dir, { recursive: true });
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  return { dir, unmount: () => execFileSync('umount', ['-l', dir]) };
-}
-
-/** Fills the file system holding `dir` with `name` until a write fails (ENOSPC), leaving it full. */
-export function fillUp(dir: string, name = 'filler'): string {
-  const file = join(dir, name);
-  execFileSync('sh', ['-c', `dd if=/dev/zero of="${file}" bs=64k 2>/dev/null; true`]);
-  return file;
-}
