@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Event, Spool, VirtualClock } from '@pipeline/core';
-import { createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
+import { createPlugin, makeContext, mountTmpfs, type TestContext } from '@pipeline/core/testing';
 import alerta, { type AlertaOutput } from '../src/index.js';
 import { AlertaDouble } from '../src/testing.js';
 
@@ -107,8 +107,8 @@ describe('spool on a full disk', () => {
 
   test('on a real tmpfs the spool fills itself: receive holds the batch until it is on disk; once Alerta is back, deliveries make room and nothing is lost, order kept', async () => {
     const server = await AlertaDouble.start();
-    const fs = mkdtempSync(join(tmpdir(), 'alerta-tmpfs-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', fs]);
+    const tmpfs = mountTmpfs('8m');
+    const fs = tmpfs.dir;
     try {
       writeFileSync(join(fs, 'filler'), Buffer.alloc(5 * 1024 * 1024, 1)); // another writer on the same disk
       await server.down();
@@ -146,8 +146,7 @@ describe('spool on a full disk', () => {
       await out.close();
     } finally {
       await server.stop();
-      execFileSync('umount', ['-l', fs]);
-      rmSync(fs, { recursive: true, force: true });
+      tmpfs.cleanup();
     }
   });
 
