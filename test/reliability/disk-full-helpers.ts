@@ -1,3 +1,4 @@
+import { tallyLines as countLines } from './tally.js';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -10,21 +11,7 @@ import Database from 'better-sqlite3';
 export { mountTmpfs, type Tmpfs } from '@pipeline/core/testing';
 
 /** How many times each `<prefix>N` line (optionally followed by a space and more) appears in a file. */
-export function tallyLines(file: string, prefix: string): Map<number, number> {
-  const seen = new Map<number, number>();
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return seen;
-  }
-  const re = new RegExp(`^${prefix}(\\d+)(?: .*)?$`);
-  for (const l of text.split('\n')) {
-    const m = re.exec(l);
-    if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
-  }
-  return seen;
-}
+export const tallyLines = (file: string, prefix: string): Map<number, number> => countLines(file, prefix).counts;
 
 /** Rows of an SQLite file read by another process (read-only; empty if it is not there yet). */
 export function readRows<T>(path: string, sql: string): T[] {

@@ -1,4 +1,5 @@
 /** Helpers for the file input's crash tests: numbered input files, tallies of the output, the sincedb. */
+import { tallyLines, type Tally } from './tally.js';
 import { get } from 'node:http';
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,36 +29,10 @@ export function appendNumberedLines(path: string, total: number, perTick: number
   return { done, stop: () => clearInterval(timer) };
 }
 
-export interface Tally {
-  /** How often each line number was seen. */
-  counts: Map<number, number>;
-  /** Lines seen in all. */
-  total: number;
-}
+export { duplicates, type Tally } from './tally.js';
 
 /** Counts each `line-N` in the output file (a partial last line, cut by kill -9, is left out). */
-export function tally(file: string): Tally {
-  const counts = new Map<number, number>();
-  let total = 0;
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { counts, total };
-  }
-  const end = text.lastIndexOf('\n');
-  for (const l of text.slice(0, end + 1).split('\n')) {
-    const m = /^line-(\d+)$/.exec(l);
-    if (!m) continue;
-    const n = Number(m[1]);
-    counts.set(n, (counts.get(n) ?? 0) + 1);
-    total++;
-  }
-  return { counts, total };
-}
-
-/** Lines delivered more than once: deliveries beyond the first of each line. */
-export const duplicates = (t: Tally): number => t.total - t.counts.size;
+export const tally = (file: string): Tally => tallyLines(file, 'line-');
 
 export function missing(t: Tally, n: number): number[] {
   const out: number[] = [];

@@ -1,4 +1,5 @@
 /** Helpers for the outputs' reliability tests: numbered TCP load, output tallies, the monitoring API, tmpfs. */
+import { tallyLines, type Tally } from './tally.js';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
@@ -10,32 +11,10 @@ export function seqLine(n: number, width = 0): string {
   return width > s.length + 1 ? `${s} ${'p'.repeat(width - s.length - 1)}` : s;
 }
 
-export interface Tally {
-  counts: Map<number, number>;
-  total: number;
-}
+export { duplicates, type Tally } from './tally.js';
 
 /** Counts each `seq-N` line in `file`; a torn last line (kill -9 mid-write) is left out. */
-export function tally(file: string): Tally {
-  const counts = new Map<number, number>();
-  let total = 0;
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return { counts, total };
-  }
-  for (const l of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-    const m = /^seq-(\d+)(?: p+)?$/.exec(l);
-    if (!m) continue;
-    const n = Number(m[1]);
-    counts.set(n, (counts.get(n) ?? 0) + 1);
-    total++;
-  }
-  return { counts, total };
-}
-
-export const duplicates = (t: Tally): number => t.total - t.counts.size;
+export const tally = (file: string): Tally => tallyLines(file, 'seq-');
 
 /** Numbers in [0, n) that are not in the tally. */
 export function missingBelow(t: Tally, n: number): number[] {
