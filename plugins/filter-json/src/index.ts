@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, type Event, type FieldRef } from '@pipeline/core';
+import { definePlugin, fieldRef, opt, Timestamp, type Event } from '@pipeline/core';
 import { parseEventTimestamp } from './timestamp.js';
 
 const options = {
@@ -19,15 +19,9 @@ export default definePlugin({
   description: 'Parses JSON text from a field into the event or a target field.',
   options,
   create(o, ctx) {
-    let source: FieldRef;
-    let target: FieldRef | undefined;
-    try {
-      source = fieldRef(o.source);
-      target = o.target === undefined ? undefined : fieldRef(o.target);
-    } catch (e) {
-      if (e instanceof FieldRefError) throw new ConfigError(`json: ${e.message}`);
-      throw e;
-    }
+    // both are checked by the schema (opt.field): compiling cannot fail here
+    const source = fieldRef(o.source);
+    const target = o.target === undefined ? undefined : fieldRef(o.target);
     const tags = o.tag_on_failure;
     const fail = (event: Event): false => {
       for (const t of tags) event.tag(t);

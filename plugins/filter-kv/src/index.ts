@@ -1,4 +1,4 @@
-import { compileTemplate, ConfigError, definePlugin, fieldRef, FieldRefError, opt, type FieldRef, type Resolved } from '@pipeline/core';
+import { compileTemplate, ConfigError, definePlugin, fieldRef, opt, type Resolved } from '@pipeline/core';
 import { charClassSplitters, makeScanner, patternSplitters, ScanTimeout } from './scanner.js';
 import { transformer, type Transform } from './transform.js';
 
@@ -64,15 +64,9 @@ function compileKv(o: Resolved<typeof options>) {
     }
     throw e;
   }
-  let source: FieldRef;
-  let target: FieldRef | undefined;
-  try {
-    source = fieldRef(o.source);
-    target = o.target === undefined ? undefined : fieldRef(o.target);
-  } catch (e) {
-    if (e instanceof FieldRefError) throw new ConfigError(`kv: ${e.message}`);
-    throw e;
-  }
+  // source and target are checked by the schema (opt.field)
+  const source = fieldRef(o.source);
+  const target = o.target === undefined ? undefined : fieldRef(o.target);
   return {
     scan,
     linear,
