@@ -102,10 +102,10 @@ describe('monitoring API', () => {
       assert.equal(pl.queue.type, 'memory');
       assert.ok(stats.process.mem.rss_in_bytes > 0);
       const metrics = await (await fetch(`${base}/metrics`)).text();
-      assert.match(metrics, /^# TYPE pipeline_events_in counter$/m);
-      assert.match(metrics, /^pipeline_events_in\{pipeline="main"\} 3$/m);
-      assert.match(metrics, /^pipeline_plugin_events_in\{pipeline="main",kind="output",id="sink"\} 3$/m);
-      assert.match(metrics, /^pipeline_process_resident_memory_bytes\{\} \d+$/m);
+      assert.match(metrics, /^# TYPE pipeline_events_in_total counter$/m);
+      assert.match(metrics, /^pipeline_events_in_total\{pipeline="main"\} 3$/m);
+      assert.match(metrics, /^pipeline_plugin_events_in_total\{pipeline="main",kind="output",plugin_id="sink"\} 3$/m);
+      assert.match(metrics, /^process_resident_memory_bytes \d+$/m);
       const status = cli(['status', '--api.http.port', address.split(':')[1]!]);
       assert.equal(status.status, 0, status.stderr);
       assert.match(status.stdout, /events: in 3, filtered 3, out 3/);

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../runtime/pipeline.js';
-import { nodeStats, prometheus, type ReloadStats } from './stats.js';
+import { PrometheusExporter } from './prometheus.js';
+import { nodeStats, type ReloadStats } from './stats.js';
 
 /**
  * The monitoring API, on 127.0.0.1:9600 by default as Logstash's: `/` (about), `/_node/stats`,
- * `/_node/stats/pipelines`, and `/metrics` (Prometheus). A port range ("9600-9700") takes the
- * first free port. Read-only; it never blocks the pipeline.
+ * `/_node/stats/<types>` (a comma-separated list of process, events, pipelines, reloads, queue, as
+ * Logstash's), `/_node/stats/pipelines/<id>`, and `/metrics` (Prometheus, ./prometheus.ts). A port
+ * range ("9600-9700") takes the first free port. Read-only; it never blocks the pipeline.
  */
 export interface MonitoringApi {
   readonly port: number;
@@ -19,29 +21,58 @@ export function parsePortRange(v: unknown): [number, number] {
   return [Number(m[1]), Number(m[2] ?? m[1])];
 }
 
+const ABOUT = ['host', 'name', 'version', 'id', 'status', 'pipeline'];
+const TYPES = ['process', 'events', 'pipelines', 'reloads', 'queue'];
+const about = (s: Record<string, unknown>) => Object.fromEntries(ABOUT.map((k) => [k, s[k]]));
+
 export async function startMonitoringApi(o: { host: string; port: unknown; pipeline: () => Pipeline; reloads: ReloadStats; logger: Logger }): Promise<MonitoringApi | undefined> {
   const [from, to] = parsePortRange(o.port);
+  const exporter = new PrometheusExporter();
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
     const url = (req.url ?? '/').split('?')[0]!;
     const json = (body: unknown) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body, null, url.includes('pretty') || (req.url ?? '').includes('pretty') ? 2 : 0));
     };
+    const notFound = (error: string) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error, endpoints: ['/', '/_node/stats', '/_node/stats/<types>', '/_node/stats/pipelines/<id>', '/metrics'] }));
+    };
     if (req.method !== 'GET') {
       res.writeHead(405).end();
       return;
     }
     const p = o.pipeline();
-    if (url === '/' || url === '') json({ host: nodeStats(p, o.reloads).host, version: nodeStats(p, o.reloads).version, status: 'green', pipeline: p.id });
-    else if (url === '/_node/stats') json(nodeStats(p, o.reloads));
-    else if (url === '/_node/stats/pipelines') json({ pipelines: nodeStats(p, o.reloads).pipelines });
-    else if (url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(prometheus(p, o.reloads));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: `no such endpoint ${url}`, endpoints: ['/', '/_node/stats', '/_node/stats/pipelines', '/metrics'] }));
-    }
+    const stats = () => nodeStats(p, o.reloads);
+    const m = /^\/_node\/stats\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url);
+    if (url === '/' || url === '') {
+      const s = stats();
+      json({ host: s.host, version: s.version, status: 'green', pipeline: p.id });
+    } else if (url === '/_node/stats' || url === '/_node/stats/') json(stats());
+    else if (m && m[2] !== undefined && m[1] === 'pipelines') {
+      const s = stats();
+      const one = (s.pipelines as Record<string, unknown>)[decodeURIComponent(m[2])];
+      if (one === undefined) notFound(`no pipeline ${decodeURIComponent(m[2])}`);
+      else json({ ...about(s), pipelines: { [decodeURIComponent(m[2])]: one } });
+    } else if (m && m[2] === undefined) {
+      // Logstash's /_node/stats/<types>: the node's identity, then only the sections asked for.
+      const s = stats();
+      const types = m[1]!.split(',');
+      const unknown = types.filter((t) => !(t in s) || ABOUT.includes(t));
+      if (unknown.length) notFound(`no stats type ${unknown.join(', ')} (have ${TYPES.join(', ')})`);
+      else json({ ...about(s), ...Object.fromEntries(types.map((t) => [t, s[t]])) });
+    } else if (url === '/metrics') {
+      exporter.render([{ pipeline: p, reloads: o.reloads }]).then(
+        async (text) => {
+          res.writeHead(200, { 'content-type': await exporter.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          o.logger.error({ err: (err as Error)?.message ?? String(err) }, 'monitoring API: /metrics failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`${(err as Error)?.message ?? String(err)}\n`);
+        },
+      );
+    } else notFound(`no such endpoint ${url}`);
   };
   for (let port = from; port <= to; port++) {
     const server: Server = createServer(handler);
