@@ -103,6 +103,9 @@ export class PrometheusExporter {
     this.ready = import('prom-client').then((prom) => {
       const registry = new prom.Registry();
       prom.collectDefaultMetrics({ register: registry });
+      // prom-client types these sums as gauges named *_total, which `promtool check metrics` rejects
+      // (only counters end in _total); the per-type families they sum (nodejs_active_handles{type}…) stay.
+      for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
       return { prom, registry };
     });
   }
