@@ -91,23 +91,24 @@ export interface PrometheusSource {
 }
 
 /**
- * One per monitoring API. prom-client is loaded when the API starts (not by every process that
- * imports core) and its default metrics are registered on a private registry, not the global one,
- * so an embedding application's own prom-client registry is left alone.
+ * One per monitoring API. prom-client is loaded by the first scrape: loading it and its default
+ * metrics takes about 100 ms of the main thread, which start-up (exec to listening input) should not
+ * pay for a Prometheus that may never come. Its default metrics are registered on a private registry,
+ * not the global one, so an embedding application's own prom-client registry is left alone.
  */
 export class PrometheusExporter {
-  private readonly ready: Promise<{ prom: Prom; registry: Registry }>;
+  private loaded?: Promise<{ prom: Prom; registry: Registry }>;
   private readonly families = new Map<string, { type: MetricType; labelNames: string; metric: PromCounter<string> | PromGauge<string> }>();
 
-  constructor() {
-    this.ready = import('prom-client').then((prom) => {
+  private get ready(): Promise<{ prom: Prom; registry: Registry }> {
+    return (this.loaded ??= import('prom-client').then((prom) => {
       const registry = new prom.Registry();
       prom.collectDefaultMetrics({ register: registry });
       // prom-client types these sums as gauges named *_total, which `promtool check metrics` rejects
       // (only counters end in _total); the per-type families they sum (nodejs_active_handles{type}…) stay.
       for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(n);
       return { prom, registry };
-    });
+    }));
   }
 
   get contentType(): Promise<string> {
