@@ -10,6 +10,7 @@ export { compileJoda } from './event/joda.js';
 export {
   definePlugin,
   isPluginDefinition,
+  completeCodec,
   type PluginDefinition,
   type PluginKind,
   type PluginContext,
@@ -20,6 +21,8 @@ export {
   type OutputInstance,
   type PendingWrite,
   type CodecInstance,
+  type CodecImplementation,
+  type CodecInput,
   type CodecFactory,
   type Decoder,
   type Encoder,
@@ -28,7 +31,7 @@ export {
 } from './plugin/define.js';
 export { opt, optionsTable, type OptionSpec, type Schema, type Resolved, type CodecRef } from './plugin/options.js';
 export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugin/clock.js';
-export { MetricsRegistry, type Metrics, type Counter, type Gauge } from './plugin/metrics.js';
+export { MetricsRegistry, type Metrics, type Counter, type Gauge, type MetricLabels } from './plugin/metrics.js';
 export { ConfigError, closeMatches } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';
 export * from './spool/index.js';
