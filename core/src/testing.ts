@@ -8,10 +8,11 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { Event } from './event/event.js';
 import type { Fields } from './event/field-ref.js';
-import type { CodecFactory, InstanceOf, PluginContext, PluginDefinition, PluginKind } from './plugin/define.js';
+import { completeCodec, type CodecFactory, type CodecImplementation, type InstanceOf, type PluginContext, type PluginDefinition, type PluginKind } from './plugin/define.js';
 import { VirtualClock } from './plugin/clock.js';
 import { MetricsRegistry } from './plugin/metrics.js';
 import { resolveOptions, type Schema } from './plugin/options.js';
+import { PluginRegistry } from './registry/registry.js';
 import { parseConfig } from './config/parser.js';
 import type { PluginNode } from './config/ast.js';
 
@@ -41,7 +42,7 @@ export interface ContextOverrides extends Partial<Omit<TestContext, 'abort'>> {
 export function makeContext(over: ContextOverrides = {}): TestContext {
   const { codecDef, codecOptions, ...rest } = over;
   const ctx = makeBareContext(rest);
-  if (codecDef) (ctx as { codec: CodecFactory }).codec = { name: codecDef.name, create: () => codecDef.create((codecOptions ?? {}) as never, ctx) as ReturnType<CodecFactory['create']> };
+  if (codecDef) (ctx as { codec: CodecFactory }).codec = { name: codecDef.name, create: () => completeCodec(codecDef.create((codecOptions ?? {}) as never, ctx) as CodecImplementation) };
   return ctx;
 }
 
@@ -76,6 +77,8 @@ export function optionsFromConfig<S extends Schema>(def: PluginDefinition<Plugin
   return resolveOptions(def.options, node.attributes, def.name, node.loc);
 }
 
+let builtins: PluginRegistry | undefined;
+
 export async function createPlugin<K extends PluginKind, S extends Schema>(
   def: PluginDefinition<K, S>,
   options: string | Record<string, unknown>,
@@ -83,6 +86,12 @@ export async function createPlugin<K extends PluginKind, S extends Schema>(
 ): Promise<InstanceOf[K]> {
   const opts = typeof options === 'string' ? optionsFromConfig(def, options) : options;
   def.check?.(opts as never, { resolvePath: (p: string) => ctx.resolvePath(p) });
+  if (ctx.codec === noCodec && def.defaultCodec !== undefined) {
+    // as the runtime does: a plugin that takes a codec gets its default one, built-in and real
+    const codecDef = (await (builtins ??= new PluginRegistry()).load('codec', def.defaultCodec)) as PluginDefinition<'codec'>;
+    const codecOptions = resolveOptions(codecDef.options, [], `codec ${codecDef.name}`, { file: 'test', line: 1, column: 1 });
+    (ctx as { codec: CodecFactory }).codec = { name: codecDef.name, create: () => completeCodec(codecDef.create(codecOptions as never, ctx) as CodecImplementation) };
+  }
   return def.create(opts as never, ctx);
 }
 

@@ -39,10 +39,29 @@ export interface PluginContext {
 // ---- codecs ----
 
 export interface Decoder {
-  /** Feeds raw bytes; calls `emit` for each complete event. */
+  /**
+   * Feeds the next bytes of a stream (a connection, a file, stdin); calls `emit` for each complete
+   * event. The codec's own framing applies: line splits on its `delimiter` and keeps a partial
+   * last line for the next call, plain makes each call one event.
+   */
   decode(data: Buffer | string, emit: (event: Event) => void): void;
   /** End of stream: emits what is left (a last line without its newline). */
   flush(emit: (event: Event) => void): void;
+  /**
+   * One complete message an input has already delimited (a datagram, a RELP frame, a Redis list
+   * item, a line the input split): decoded whole, nothing carried over to the next message, as
+   * Logstash's inputs call `decode` then `flush` per message. line and json_lines still split it
+   * on their delimiter.
+   */
+  decodeMessage(data: Buffer | string, emit: (event: Event) => void): void;
+  /**
+   * Present when the codec's framing is LF-terminated lines (line and json_lines with their
+   * default delimiter): decodes one line an input framed itself, as the codec would have decoded
+   * that line of the stream (an empty line too), without splitting it further. An input with a
+   * line framer of its own (octet counting, length limits, CRLF) uses it; otherwise it must hand
+   * the stream to `decode` for the codec's framing to apply.
+   */
+  decodeLine?(line: string, emit: (event: Event) => void): void;
 }
 
 export interface Encoder {
@@ -51,10 +70,38 @@ export interface Encoder {
 
 export interface CodecInstance extends Decoder, Encoder {}
 
-/** A configured codec; `create` makes a fresh stateful instance (one per connection or file). */
+/**
+ * What a codec plugin's `create` returns: `decodeMessage` may be left out (the framework then
+ * decodes a message as `decode` + `flush`).
+ */
+export type CodecImplementation = Omit<CodecInstance, 'decodeMessage'> & Partial<Pick<CodecInstance, 'decodeMessage'>>;
+
+/**
+ * The codec configured for an input or output, built by the runtime from the codec's own options
+ * (`codec => line { delimiter => "|" }`); `create` makes a fresh stateful instance: one per
+ * connection or file for a stream, one per socket or session for messages, never one per event.
+ */
 export interface CodecFactory {
   readonly name: string;
   create(): CodecInstance;
+}
+
+/**
+ * How an input hands data to its codec (inputs that take a codec declare it):
+ * - 'stream': a byte stream per connection, file or process stream, through `decode`/`flush`, so
+ *   the codec's framing (line's delimiter, json_lines) splits events;
+ * - 'message': each message whole (datagrams, frames, list items, generated lines) through `decodeMessage`.
+ */
+export type CodecInput = 'stream' | 'message';
+
+/** A codec instance as handed to plugins: `decodeMessage` filled in (decode + flush) where the codec has none. */
+export function completeCodec(c: CodecImplementation): CodecInstance {
+  if (!c.decodeMessage)
+    c.decodeMessage = (data, emit) => {
+      c.decode(data, emit);
+      c.flush(emit);
+    };
+  return c as CodecInstance;
 }
 
 // ---- instances by kind ----
@@ -139,7 +186,7 @@ export interface InstanceOf {
   filter: FilterInstance;
   correlate: FilterInstance;
   output: OutputInstance;
-  codec: CodecInstance;
+  codec: CodecImplementation;
 }
 
 export interface PluginDefinition<K extends PluginKind = PluginKind, S extends Schema = Schema> {
@@ -147,8 +194,17 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
   readonly name: string;
   readonly description?: string;
   readonly options: S;
-  /** Inputs and outputs: the codec used when the config names none. */
+  /**
+   * Inputs and outputs: the codec used when the config names none. A plugin without one takes no
+   * codec: `codec => ...` on it is refused at `-t`.
+   */
   readonly defaultCodec?: string;
+  /** Inputs that take a codec: how they hand it their data (see `CodecInput`). */
+  readonly codecInput?: CodecInput;
+  /**
+   * Codecs that cannot decode (rubydebug, encode-only in Logstash too): refused on inputs at `-t`.
+   */
+  readonly encodeOnly?: boolean;
   /**
    * Filters and correlate stages that never write to the events they are given (SEC): the
    * executor then keeps an event's cached JSON text across them (see `Event.json`).
@@ -180,6 +236,7 @@ export const PLUGIN_BRAND = Symbol.for('pipeline.plugin.definition');
 /** Declares a plugin. The brand lets the registry recognise definitions from any copy of core. */
 export function definePlugin<K extends PluginKind, S extends Schema>(def: PluginDefinition<K, S>): PluginDefinition<K, S> {
   if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`plugin name '${def.name}' must be lowercase letters, digits and _`);
+  if (def.kind === 'input' && def.defaultCodec !== undefined && def.codecInput === undefined) throw new Error(`input '${def.name}' takes a codec: declare codecInput ('stream' or 'message')`);
   Object.defineProperty(def, PLUGIN_BRAND, { value: true });
   return def;
 }

@@ -6,7 +6,8 @@ import type { PluginNode, Statement } from '../config/ast.js';
 import { compileCondition } from '../config/conditions.js';
 import type { Event } from '../event/event.js';
 import type { Clock, TimerHandle } from '../plugin/clock.js';
-import type { CodecFactory, FilterInstance, InputInstance, InputSink, OutputInstance, PluginContext } from '../plugin/define.js';
+import type { CodecFactory, CodecImplementation, FilterInstance, InputInstance, InputSink, OutputInstance, PluginContext } from '../plugin/define.js';
+import { completeCodec } from '../plugin/define.js';
 import type { Counter, MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
 import { compileDecorator } from './common-options.js';
@@ -144,13 +145,17 @@ export class Pipeline {
     };
   }
 
+  /**
+   * The plugin's codec, built from the codec's own options; each `create` is a fresh instance
+   * with `decodeMessage` always present (decode + flush for codecs that define none).
+   */
   private codecFactory(plan: PluginPlan): CodecFactory {
     const codec = plan.codec;
     if (!codec) return { name: 'none', create: () => { throw new Error(`${plan.id} has no codec`); } };
     let ctx: PluginContext | undefined;
     return {
       name: codec.def.name,
-      create: () => codec.def.create(codec.options as never, (ctx ??= { ...this.context({ ...plan, codec: undefined }), id: `${plan.id}.codec` })) as ReturnType<CodecFactory['create']>,
+      create: () => completeCodec(codec.def.create(codec.options as never, (ctx ??= { ...this.context({ ...plan, codec: undefined }), id: `${plan.id}.codec` })) as CodecImplementation),
     };
   }
 

@@ -21,6 +21,10 @@ export default definePlugin({
         const s = typeof data === 'string' ? data : text.write(data);
         if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
       },
+      decodeMessage(data, emit) {
+        const s = typeof data === 'string' ? data : data.toString('utf8');
+        if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
+      },
       flush(emit) {
         const s = text.end();
         if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { definePlugin, opt, Timestamp } from '@pipeline/core';
+import { definePlugin, opt, Timestamp, type Event } from '@pipeline/core';
 import { eventFromJson } from '@pipeline/codec-json';
 
 /**
@@ -32,6 +32,24 @@ export default definePlugin({
         }
         pending = chunk.slice(start);
       },
+      decodeMessage(data, emit) {
+        const chunk = typeof data === 'string' ? data : data.toString('utf8');
+        let start = 0;
+        for (;;) {
+          const at = chunk.indexOf(delimiter, start);
+          const s = at < 0 ? chunk.slice(start) : chunk.slice(start, at);
+          if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
+          if (at < 0) break;
+          start = at + delimiter.length;
+        }
+      },
+      ...(delimiter === '\n'
+        ? {
+            decodeLine(line: string, emit: (e: Event) => void) {
+              if (line.trim().length > 0) for (const e of eventFromJson(line, now)) emit(e);
+            },
+          }
+        : {}),
       flush(emit) {
         const rest = pending + text.end();
         pending = '';

@@ -35,6 +35,19 @@ export default definePlugin({
         }
         pending = buffered + chunk.slice(start);
       },
+      decodeMessage(data, emit) {
+        // a whole message: every part is a line, the last one too; nothing carried over
+        const chunk = typeof data === 'string' ? data : data.toString(encoding);
+        let start = 0;
+        for (;;) {
+          const at = chunk.indexOf(delimiter, start);
+          if (at < 0) break;
+          emit(make(chunk.slice(start, at)));
+          start = at + delimiter.length;
+        }
+        if (start < chunk.length) emit(make(start === 0 ? chunk : chunk.slice(start)));
+      },
+      ...(delimiter === '\n' ? { decodeLine: (line: string, emit: (e: Event) => void) => emit(make(line)) } : {}),
       flush(emit) {
         const rest = pending + text.end();
         pending = '';

@@ -2,8 +2,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
 
 /**
- * Plain text with no delimiting: each chunk an input hands over is one event's message (UDP
- * datagrams, for instance). Encoding writes `format`, or the event's text form.
+ * Plain text with no delimiting: each chunk an input hands over is one event's message (a UDP
+ * datagram, a line of a file, or on a stream input such as tcp, each read from the socket, as in Logstash). Encoding writes `format`, or the event's text form.
  */
 export default definePlugin({
   kind: 'codec',
@@ -21,6 +21,11 @@ export default definePlugin({
       decode(data, emit) {
         const message = typeof data === 'string' ? data : text.write(data);
         if (message.length > 0) emit(new Event({ message }, new Timestamp(ctx.clock.now())));
+      },
+      decodeMessage(data, emit) {
+        // whole: no state, so a message never shares a multi-byte character with the next
+        // an empty message is an event too (an empty line of a file, an empty datagram), as in Logstash
+        emit(new Event({ message: typeof data === 'string' ? data : data.toString(encoding) }, new Timestamp(ctx.clock.now())));
       },
       flush(emit) {
         const rest = text.end();

@@ -7,6 +7,8 @@ import { definePlugin, opt, Timestamp } from '@pipeline/core';
 export default definePlugin({
   kind: 'codec',
   name: 'rubydebug',
+  // Logstash's rubydebug cannot decode either; inputs refuse it at -t
+  encodeOnly: true,
   description: 'Prints events for humans, as Logstash rubydebug does.',
   options: {
     metadata: opt.bool({ default: false, description: 'Also print @metadata.' }),
@@ -14,6 +16,9 @@ export default definePlugin({
   create(options) {
     return {
       decode() {
+        throw new Error('the rubydebug codec only encodes');
+      },
+      decodeMessage() {
         throw new Error('the rubydebug codec only encodes');
       },
       flush() {},

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, Event, opt, Timestamp, type InputSink, type TimerHandle } from '@pipeline/core';
+import { definePlugin, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
 import { excluder, planGlobs } from './discover.js';
 import { SinceDb } from './sincedb.js';
 import { Tailer } from './tailer.js';
@@ -17,6 +17,8 @@ export default definePlugin({
   name: 'file',
   description: 'Follows files matched by globs (new files found later are read from their start), through rotation, resuming at saved offsets.',
   defaultCodec: 'plain',
+  // the input frames lines itself (offsets are kept per line); each line is decoded whole, as in Logstash
+  codecInput: 'message',
   options: {
     path: opt.strings({ required: true, description: 'Absolute paths or globs (micromatch) of the files to read.' }),
     exclude: opt.strings({ default: [], description: 'Globs of file names (or full paths) to leave out, e.g. "*.gz".' }),
@@ -46,6 +48,10 @@ export default definePlugin({
     const dbPath = o.sincedb_path ? ctx.resolvePath(o.sincedb_path) : join(ctx.dataDir, 'plugins', 'inputs', 'file', `.sincedb_${createHash('md5').update(o.path.join(',')).digest('hex')}`);
     const sincedb = dbPath === '/dev/null' ? undefined : new SinceDb(dbPath);
     sincedb?.load();
+    const decoder = ctx.codec.create();
+    // the events of the line being decoded, in an array reused from line to line
+    const decoded: Event[] = [];
+    const collect = (e: Event) => void decoded.push(e);
     const tailer = new Tailer({
       plans: planGlobs(o.path, (p) => ctx.resolvePath(p)),
       excluded: excluder(o.exclude),
@@ -60,13 +66,30 @@ export default definePlugin({
       logger: ctx.logger,
       metrics: ctx.metrics,
       line(message, path, truncated, sink: InputSink, onDelivered) {
-        const e = new Event({ message, path, host }, new Timestamp(clock.now()));
-        if (truncated) {
-          oversize.inc();
-          e.tag('_line_truncated');
+        decoder.decodeMessage(message, collect);
+        const n = decoded.length;
+        if (truncated) oversize.inc();
+        if (n === 0) {
+          // nothing to deliver (a blank line with json): the line is done, its offset may move
+          onDelivered?.();
+          return;
         }
-        events.inc();
-        sink.push(e, onDelivered);
+        for (let i = 0; i < n; i++) {
+          const e = decoded[i]!;
+          const f = e.fields;
+          if (f.path === undefined) f.path = path;
+          if (f.host === undefined) f.host = host;
+          if (truncated) e.tag('_line_truncated');
+        }
+        events.inc(n);
+        if (n === 1) sink.push(decoded[0]!, onDelivered);
+        else {
+          // several events from one line (line codec with its delimiter): delivered once all are
+          let left = n;
+          const each = onDelivered && (() => --left === 0 && onDelivered());
+          for (let i = 0; i < n; i++) sink.push(decoded[i]!, each);
+        }
+        decoded.length = 0;
       },
       progress(lines) {
         dirty = true;

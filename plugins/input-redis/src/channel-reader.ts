@@ -12,17 +12,16 @@ import type { Stop } from './stop.js';
  */
 export async function readChannel(c: Redis, key: string, pattern: boolean, decoder: Decoder, sink: InputSink, stop: Stop, logger: Logger, received: Counter): Promise<void> {
   let paused = false;
+  // one emit for the subscription: the channel of the message being decoded is read from here
+  let current = '';
+  const emit = (e: Event) => {
+    e.metadata.redis_channel = current;
+    sink.push(e);
+  };
   const onMessage = (channel: string, message: string) => {
     received.inc();
-    decodeMessage(
-      decoder,
-      message,
-      (e: Event) => {
-        e.metadata.redis_channel = channel;
-        sink.push(e);
-      },
-      logger,
-    );
+    current = channel;
+    decodeMessage(decoder, message, emit, logger);
     if (!sink.writable && !paused) {
       paused = true;
       c.stream.pause();

@@ -16,6 +16,7 @@ export default definePlugin({
   name: 'redis',
   description: 'Reads events from Redis: a list (BLPOP), a channel (SUBSCRIBE/PSUBSCRIBE) or streams through a consumer group (at least once).',
   defaultCodec: 'json',
+  codecInput: 'message',
   options: {
     host: opt.string({ default: '127.0.0.1', description: 'Redis host.' }),
     port: opt.port({ default: 6379, description: 'Redis port.' }),

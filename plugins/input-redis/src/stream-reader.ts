@@ -147,6 +147,7 @@ export class StreamReader {
     const batch = new EntryBatch(this.acker.settle);
     this.acker.opened();
     let n = 0;
+    const push = (e: Event) => batch.push(this.sink, e); // one per batch of entries, not per entry
     for (const [stream, entries] of reply) {
       for (const [id, fields] of entries) {
         if (!this.acker.hold(stream, id)) continue; // claimed back while we still hold it
@@ -158,7 +159,7 @@ export class StreamReader {
           this.logger.warn({ stream, id }, `stream entry without an '${STREAM_FIELD}' field; acknowledged and skipped`);
           continue;
         }
-        decodeMessage(this.decoder, payload, (e: Event) => batch.push(this.sink, e), this.logger);
+        decodeMessage(this.decoder, payload, push, this.logger);
       }
     }
     this.counters.received.inc(n);

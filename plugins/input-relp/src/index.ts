@@ -1,13 +1,10 @@
-import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { definePlugin, opt, type Event, type InputSink } from '@pipeline/core';
 import { listenOptions, tlsFilesOf } from '@pipeline/input-tcp';
 import { RelpServer, type RelpPeer } from './server.js';
 
 export { FrameParser, Command, type FrameSink } from './frame.js';
 export { RelpSession, offersProblem, MAX_OWED, MAX_WRITE_BUFFER } from './session.js';
 export { RelpServer, type RelpPeer, type RelpServerOptions } from './server.js';
-
-/** Codecs whose job is "the frame's data is the message". */
-const PLAIN_CODECS = new Set(['plain', 'line', 'none']);
 
 /** The tcp input's listening options, minus `mode` (RELP has only a server side here). */
 const { mode: _mode, ...listen } = listenOptions;
@@ -33,6 +30,7 @@ export default definePlugin({
   name: 'relp',
   description: "Receives syslog over RELP (rsyslog's omrelp), acknowledging each message once the queue holds it.",
   defaultCodec: 'plain',
+  codecInput: 'message',
   options: {
     port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...listen,
@@ -48,30 +46,26 @@ export default definePlugin({
   },
   create(o, ctx) {
     const events = ctx.metrics.counter('events');
-    const plain = PLAIN_CODECS.has(ctx.codec.name);
     const clock = ctx.clock;
-
+    // Each frame's data is decoded whole, as Logstash decodes each frame on its own; frames are
+    // delivered synchronously, so one decoder and one emit serve every session, reading the
+    // frame's peer and sink from these.
+    const decoder = ctx.codec.create();
+    let from: RelpPeer;
+    let target: InputSink;
+    let cut = false;
+    const emit = (e: Event) => {
+      e.fields.host = from.address;
+      if (from.sslsubject !== undefined) e.fields.sslsubject = from.sslsubject;
+      if (cut) e.tag('_line_truncated');
+      events.inc();
+      target.push(e);
+    };
     const deliver = (peer: RelpPeer, sink: InputSink, data: Buffer, truncated: boolean) => {
-      if (plain) {
-        const fields: Record<string, unknown> = { message: frameText(data, truncated), host: peer.address };
-        if (peer.sslsubject !== undefined) fields.sslsubject = peer.sslsubject;
-        const e = new Event(fields, new Timestamp(clock.now()));
-        if (truncated) e.tag('_line_truncated');
-        events.inc();
-        sink.push(e);
-        return;
-      }
-      // one codec instance per frame, as Logstash decodes each frame's data on its own
-      const decoder = ctx.codec.create();
-      const emit = (e: Event) => {
-        e.fields.host = peer.address;
-        if (peer.sslsubject !== undefined) e.fields.sslsubject = peer.sslsubject;
-        if (truncated) e.tag('_line_truncated');
-        events.inc();
-        sink.push(e);
-      };
-      decoder.decode(data, emit);
-      decoder.flush(emit);
+      from = peer;
+      target = sink;
+      cut = truncated;
+      decoder.decodeMessage(frameText(data, truncated), emit);
     };
 
     let server: RelpServer | undefined;

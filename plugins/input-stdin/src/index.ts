@@ -11,6 +11,7 @@ export default definePlugin({
   name: 'stdin',
   description: 'Reads events from standard input.',
   defaultCodec: 'line',
+  codecInput: 'stream',
   options: {},
   create(_options, ctx) {
     const host = hostname();

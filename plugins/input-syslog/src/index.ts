@@ -19,6 +19,7 @@ export default definePlugin({
   name: 'syslog',
   description: 'Receives syslog (RFC 3164 and RFC 5424) over TCP and UDP on one port, parsed into fields.',
   defaultCodec: 'plain',
+  codecInput: 'message',
   options: {
     port: opt.port({ min: 0, default: 514, description: 'Port for both TCP and UDP (0 = any free port, the same for both).' }),
     ...listenOptions,
@@ -49,13 +50,25 @@ export default definePlugin({
     const wall = wallClock(o.timezone);
     const { use_labels: labels, facility_labels: fLabels, severity_labels: sLabels } = o;
 
-    const deliver = (text: string, host: string, port: number, sink: InputSink, sslsubject?: string) => {
-      const now = clock.now();
-      const p = parseSyslog(text, host, now, wall);
+    /**
+     * As Logstash's syslog input: each line (TCP) or datagram (UDP) goes through the codec as one
+     * message, and the syslog header is then parsed from each decoded event's `message` (so
+     * `codec => json` reads a JSON line whose message is a syslog line). Events whose message is
+     * not text are passed on tagged _syslogparsefailure.
+     */
+    const parseInto = (e: Event, host: string, port: number, sslsubject: string | undefined) => {
+      const f = e.fields;
+      const text = f.message;
+      const p = typeof text === 'string' ? parseSyslog(text, host, clock.now(), wall) : undefined;
       const priority = p?.priority ?? 13;
       const facility = priority >> 3;
       const severity = priority & 7;
-      const f: Record<string, unknown> = { message: p ? p.message : text, host, port, priority, facility, severity };
+      if (p) f.message = p.message;
+      f.host = host;
+      f.port = port;
+      f.priority = priority;
+      f.facility = facility;
+      f.severity = severity;
       if (labels) {
         f.facility_label = fLabels[facility];
         f.severity_label = sLabels[severity];
@@ -67,19 +80,24 @@ export default definePlugin({
         if (p.pid !== undefined) f.pid = p.pid;
         if (p.msgid !== undefined) f.msgid = p.msgid;
         if (p.structuredData !== undefined) f.structured_data = p.structuredData;
+        if (p.epochMs !== undefined) e.timestamp = new Timestamp(p.epochMs);
       } else {
         failures.inc();
-        f.tags = ['_syslogparsefailure'];
+        e.tag('_syslogparsefailure');
       }
       if (sslsubject !== undefined) f.sslsubject = sslsubject;
       events.inc();
-      sink.push(new Event(f, new Timestamp(p?.epochMs ?? now)));
     };
 
     const openTcp = (peer: Peer, sink: InputSink) => {
+      const decoder = ctx.codec.create(); // one per connection, never one per line
+      const emit = (e: Event) => {
+        parseInto(e, peer.host, peer.port, peer.sslsubject);
+        sink.push(e);
+      };
       const framer = new Framer(o.max_line_bytes, {
         frame(text) {
-          if (text.length > 0) deliver(text, peer.host, peer.port, sink, peer.sslsubject);
+          if (text.length > 0) decoder.decodeMessage(text, emit);
         },
         oversize: () => oversize.inc(),
         framingError: () => framingErrors.inc(),
@@ -87,6 +105,15 @@ export default definePlugin({
       return { data: (c: Buffer) => framer.push(c), end: () => framer.end() };
     };
 
+    // the UDP socket's decoder and emit, made once: the sender is read from these per datagram
+    const udpDecoder = ctx.codec.create();
+    let from = '';
+    let fromPort = 0;
+    let target: InputSink;
+    const emitUdp = (e: Event) => {
+      parseInto(e, from, fromPort, undefined);
+      target.push(e);
+    };
     let tcp: StreamServer | undefined;
     let udp: UdpServer | undefined;
     let stopped: () => void;
@@ -106,7 +133,11 @@ export default definePlugin({
             clock,
             onMessage(msg, host, port, s) {
               const text = datagramText(msg);
-              if (text.length > 0) deliver(text, host, port, s);
+              if (text.length === 0) return;
+              from = host;
+              fromPort = port;
+              target = s;
+              udpDecoder.decodeMessage(text, emitUdp);
             },
           });
           await udp.listen(sink);

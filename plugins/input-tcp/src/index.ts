@@ -1,4 +1,4 @@
-import { definePlugin, Event, opt, Timestamp, type InputSink, type PluginContext } from '@pipeline/core';
+import { definePlugin, opt, type Event, type InputSink, type PluginContext } from '@pipeline/core';
 import { Framer } from './framing.js';
 import { clientAuthOf, listenOptions } from './options.js';
 import { StreamServer, type ConnectionHandler, type Peer } from './server.js';
@@ -9,9 +9,6 @@ export { listenOptions, clientAuthOf, type ClientAuth } from './options.js';
 export { StreamServer, type ConnectionHandler, type Peer, type StreamServerOptions } from './server.js';
 export { loadTls, warnExpiring, type TlsFiles } from './tls-files.js';
 export { LimitedLog } from './log-limit.js';
-
-/** Codecs whose job the framing layer does itself (lines, octet counting, limits). */
-const FRAMED_CODECS = new Set(['line', 'plain', 'none']);
 
 export interface ListenSettings {
   host: string;
@@ -101,6 +98,7 @@ export default definePlugin({
   name: 'tcp',
   description: 'Receives lines (LF/CRLF or RFC 6587 octet-counted) over TCP or TLS.',
   defaultCodec: 'line',
+  codecInput: 'stream',
   options: {
     port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...listenOptions,
@@ -113,33 +111,27 @@ export default definePlugin({
     const events = m.counter('events');
     const oversize = m.counter('oversize_lines');
     const framingErrors = m.counter('framing_errors');
-    const framed = FRAMED_CODECS.has(ctx.codec.name);
-    const clock = ctx.clock;
-
-    const decorate = (e: Event, peer: Peer) => {
-      const f = e.fields;
-      f.host = peer.host;
-      f.port = peer.port;
-      if (peer.sslsubject !== undefined) f.sslsubject = peer.sslsubject;
-      return e;
-    };
+    // A codec whose framing is LF lines (line, json_lines with their default delimiter) gets each
+    // line from the Framer, which adds octet counting, max_line_bytes and CRLF; any other codec
+    // (plain, json, line with another delimiter) reads the connection's bytes and frames them itself.
+    const framed = ctx.codec.create().decodeLine !== undefined;
     const open = (peer: Peer, sink: InputSink): ConnectionHandler => {
-      if (!framed) {
-        const decoder = ctx.codec.create();
-        const emit = (e: Event) => {
-          events.inc();
-          sink.push(decorate(e, peer));
-        };
-        return { data: (chunk) => decoder.decode(chunk, emit), end: () => decoder.flush(emit) };
-      }
+      const decoder = ctx.codec.create(); // one per connection: its framing state is the connection's
+      let truncated = false;
+      const emit = (e: Event) => {
+        const f = e.fields;
+        f.host = peer.host;
+        f.port = peer.port;
+        if (peer.sslsubject !== undefined) f.sslsubject = peer.sslsubject;
+        if (truncated) e.tag('_line_truncated');
+        events.inc();
+        sink.push(e);
+      };
+      if (!framed) return { data: (chunk) => decoder.decode(chunk, emit), end: () => decoder.flush(emit) };
       const framer = new Framer(o.max_line_bytes, {
-        frame(message, truncated) {
-          const fields: Record<string, unknown> = { message, host: peer.host, port: peer.port };
-          if (peer.sslsubject !== undefined) fields.sslsubject = peer.sslsubject;
-          const e = new Event(fields, new Timestamp(clock.now()));
-          if (truncated) e.tag('_line_truncated');
-          events.inc();
-          sink.push(e);
+        frame(message, cut) {
+          truncated = cut;
+          decoder.decodeLine!(message, emit);
         },
         oversize: () => oversize.inc(),
         framingError: () => framingErrors.inc(),

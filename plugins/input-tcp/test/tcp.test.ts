@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Event, type CodecFactory } from '@pipeline/core';
+import { completeCodec, Event, type CodecFactory } from '@pipeline/core';
 import tcp from '../src/index.js';
 import { runCommand } from '../src/testing.js';
 import { connect, sendAndClose, start, waitFor } from './helpers.js';
@@ -116,11 +116,12 @@ describe('tcp input limits and back-pressure', () => {
     // a stand-in codec (the codec packages are tested on their own): one event per chunk
     const codec: CodecFactory = {
       name: 'upper',
-      create: () => ({
-        decode: (d, emit) => emit(new Event({ message: String(d).toUpperCase() })),
-        flush: () => {},
-        encode: () => '',
-      }),
+      create: () =>
+        completeCodec({
+          decode: (d, emit) => emit(new Event({ message: String(d).toUpperCase() })),
+          flush: () => {},
+          encode: () => '',
+        }),
     };
     const t = await start(tcp, 'port => 0 host => "127.0.0.1"', { codec });
     try {

@@ -1,10 +1,7 @@
-import { definePlugin, Event, fieldRef, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { definePlugin, fieldRef, opt, type Event, type InputSink } from '@pipeline/core';
 import { UdpServer } from './server.js';
 
 export { UdpServer, type UdpServerOptions } from './server.js';
-
-/** Codecs whose job is "the datagram is the message". */
-const PLAIN_CODECS = new Set(['plain', 'line', 'none']);
 
 /** Removes one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
 export function datagramText(msg: Buffer): string {
@@ -27,6 +24,7 @@ export default definePlugin({
   name: 'udp',
   description: 'Receives one event per UDP datagram.',
   defaultCodec: 'plain',
+  codecInput: 'message',
   options: {
     port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...udpOptions,
@@ -34,16 +32,16 @@ export default definePlugin({
   },
   create(o, ctx) {
     const events = ctx.metrics.counter('events');
-    const plain = PLAIN_CODECS.has(ctx.codec.name);
     const clock = ctx.clock;
     const ipField = fieldRef(o.source_ip_fieldname); // a field reference, as Logstash's event.set takes it
-    const decoder = plain ? undefined : ctx.codec.create();
+    // one decoder for the socket: each datagram is decoded whole, nothing carried to the next
+    const decoder = ctx.codec.create();
     let from = '';
     let fromPort = 0;
     let target: InputSink | undefined;
     const emitDecoded = (e: Event) => {
-      e.set(ipField, from);
-      e.set('port', fromPort);
+      ipField.set(e.fields, from);
+      e.fields.port = fromPort;
       events.inc();
       target!.push(e);
     };
@@ -56,20 +54,11 @@ export default definePlugin({
       metrics: ctx.metrics,
       clock,
       onMessage(msg, host, port, sink: InputSink) {
-        if (plain) {
-          const fields: Record<string, unknown> = { message: datagramText(msg) };
-          ipField.set(fields, host);
-          fields.port = port;
-          events.inc();
-          sink.push(new Event(fields, new Timestamp(clock.now())));
-          return;
-        }
         target = sink;
-        // one decoder for the socket: flush() after each datagram leaves it empty for the next
         from = host;
         fromPort = port;
-        decoder!.decode(msg, emitDecoded);
-        decoder!.flush(emitDecoded);
+        // without the sender's trailing LF (nc -u adds one): plain would keep it in the message
+        decoder.decodeMessage(datagramText(msg), emitDecoded);
       },
     });
     let stopped: () => void;
