@@ -9,6 +9,7 @@ import { Event, fieldRef } from '@pipeline/core';
 import { createPlugin, makeContext, runFilter } from '@pipeline/core/testing';
 import jsonCodec from '@pipeline/codec-json';
 import jsonLinesCodec from '@pipeline/codec-json_lines';
+import csvFilter from '@pipeline/filter-csv';
 import jsonFilter from '@pipeline/filter-json';
 import kvFilter from '@pipeline/filter-kv';
 import mutateFilter from '@pipeline/filter-mutate';
@@ -86,6 +87,35 @@ describe('prototype keys through every data-to-field path', () => {
     const [e] = runFilter(plain, [{ message: '__proto__=yes constructor=c' }]);
     assert.equal(e!.get('__proto__'), 'yes');
     assert.equal(e!.get('constructor'), 'c');
+    assert.equal(JSON.parse(JSON.stringify(e))['__proto__'], 'yes', 'the key is kept as data in the output');
+  });
+
+  it('csv: hostile names from a header line, as columns and under target stay plain fields', async () => {
+    for (const k of HOSTILE) {
+      for (const target of ['', 'target => "csv"']) {
+        const detect = await createPlugin(csvFilter, `autodetect_column_names => true ${target}`);
+        const out = runFilter(detect, [{ message: `${k},polluted,other` }, { message: 'yes,yes,1' }]);
+        assert.equal(out.length, 1, `csv header ${k} ${target}`);
+        assertIntact(out[0]!, `csv header ${k} ${target}`);
+        assertNoPollution(`csv header ${k} ${target}`);
+        const base = target === '' ? '' : '[csv]';
+        assert.equal(out[0]!.get(`${base}[${k}]`), 'yes');
+        assert.equal(out[0]!.get(`${base}[other]`), '1');
+        const columns = await createPlugin(csvFilter, `columns => ["${k}", "polluted"] convert => { "polluted" => "integer" } ${target}`);
+        const [e] = runFilter(columns, [{ message: '1,2' }]);
+        assertIntact(e!, `csv columns ${k} ${target}`);
+        assertNoPollution(`csv columns ${k} ${target}`);
+        assert.equal(e!.get(`${base}[${k}]`), '1');
+      }
+    }
+    for (const ref of REFS) {
+      // a header naming a path is refused (tagged), never walked
+      const detect = await createPlugin(csvFilter, 'autodetect_column_names => true');
+      const out = runFilter(detect, [{ message: `${JSON.stringify(ref)},b` }, { message: 'yes,1' }]);
+      for (const e of out) assertIntact(e, `csv header ${ref}`);
+      assertNoPollution(`csv header ${ref}`);
+    }
+    const [e] = runFilter(await createPlugin(csvFilter, 'columns => ["__proto__", "constructor"]'), [{ message: 'yes,c' }]);
     assert.equal(JSON.parse(JSON.stringify(e))['__proto__'], 'yes', 'the key is kept as data in the output');
   });
 
