@@ -10,6 +10,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Event, InputInstance, InputSink } from '@pipeline/core';
 import { createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
 import { tempDir, waitFor } from '@pipeline/input-tcp/testing';
+import lineCodec from '@pipeline/codec-line';
+import jsonCodec from '@pipeline/codec-json';
 import file from '../src/index.js';
 import { DeliveryTracker, Outstanding, SEGMENT_LINES } from '../src/delivery.js';
 
@@ -64,8 +66,8 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function run(config: string, db: string): Promise<Running> {
-  const ctx = makeContext({ dataDir: join(tmp.dir, 'data') });
+async function run(config: string, db: string, codec: Parameters<typeof makeContext>[0] = {}): Promise<Running> {
+  const ctx = makeContext({ dataDir: join(tmp.dir, 'data'), ...codec });
   const input = await createPlugin(file, `${config} sincedb_path => "${db}"`, ctx);
   const sink = deliverySink();
   const running = input.run(sink);
@@ -106,6 +108,39 @@ function numbered(from: number, to: number): string {
 }
 
 describe('file input: delivered offsets', () => {
+  it('a line the codec makes several events of (line with its delimiter) counts as delivered once all of them are; one it makes none of (a blank line, json) at once', async () => {
+    const log = join(logs, 'a.log');
+    const db = join(tmp.dir, 'since');
+    writeFileSync(log, 'a|b|c\nd\n');
+    const r = await run(`path => "${log}" start_position => beginning sincedb_write_interval => 1 sincedb_write_lines => 0`, db, { codecDef: lineCodec, codecOptions: { delimiter: '|' } });
+    try {
+      assert.deepEqual(r.sink.messages(), ['a', 'b', 'c', 'd']);
+      assert.ok(r.sink.events.every((e) => e.get('path') === log));
+      r.sink.deliver(0, 2);
+      r.sink.deliver(3);
+      r.ctx.clock.advance(1000);
+      assert.equal(savedOffset(db), 0, 'c, from the first line, is not delivered: the offset stays before that line');
+      r.sink.deliver(2);
+      r.ctx.clock.advance(1000);
+      assert.equal(savedOffset(db), 'a|b|c\nd\n'.length, 'all delivered: the end of the file');
+    } finally {
+      await r.stop();
+    }
+    const log2 = join(logs, 'b.json');
+    const db2 = join(tmp.dir, 'since2');
+    writeFileSync(log2, '{"message":"x","n":1}\n\n{"message":"y"}\n');
+    const r2 = await run(`path => "${log2}" start_position => beginning sincedb_write_interval => 1 sincedb_write_lines => 0`, db2, { codecDef: jsonCodec });
+    try {
+      assert.deepEqual(r2.sink.messages(), ['x', 'y']);
+      assert.equal(r2.sink.events[0]!.get('n'), 1);
+      r2.sink.deliver(0, 2);
+      r2.ctx.clock.advance(1000);
+      assert.equal(savedOffset(db2), '{"message":"x","n":1}\n\n{"message":"y"}\n'.length, 'the blank line between them does not hold the offset back');
+    } finally {
+      await r2.stop();
+    }
+  });
+
   it('the sincedb records only delivered lines; out-of-order deliveries move it to the highest contiguous line', async () => {
     const log = join(logs, 'a.log');
     const db = join(tmp.dir, 'since');
