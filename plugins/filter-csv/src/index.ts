@@ -1,4 +1,4 @@
-import { ConfigError, definePlugin, fieldRef, FieldRefError, opt, Timestamp, type Event, type FieldRef } from '@pipeline/core';
+import { ConfigError, definePlugin, fieldRef, FieldRefError, opt, setField, Timestamp, type Event, type FieldRef, type Fields } from '@pipeline/core';
 import { makeParser, MalformedCsv, type Row } from './parse.js';
 
 const CONVERSIONS = ['integer', 'float', 'date', 'date_time', 'boolean'] as const;
@@ -77,9 +77,13 @@ function compile(o: { source: string; target?: string | undefined; columns: stri
   }
   let source: FieldRef;
   let prefix = '';
+  let target: FieldRef | undefined;
   try {
     source = fieldRef(o.source);
-    if (o.target !== undefined) prefix = fieldRef(o.target).path.map((k) => `[${k}]`).join('');
+    if (o.target !== undefined) {
+      target = fieldRef(o.target);
+      prefix = target.path.map((k) => `[${k}]`).join('');
+    }
   } catch (e) {
     if (e instanceof FieldRefError) throw new ConfigError(`csv: ${e.message}`);
     throw e;
@@ -92,7 +96,7 @@ function compile(o: { source: string; target?: string | undefined; columns: stri
       throw ConfigError.forOption('columns', `csv: column ${i + 1} '${String(name)}' cannot be a field name (brackets)`);
     }
   }
-  return { parse: makeParser(o.separator, o.quote_char), conversions, source, prefix, refs };
+  return { parse: makeParser(o.separator, o.quote_char), conversions, source, target, prefix, refs };
 }
 
 export default definePlugin({
@@ -105,7 +109,7 @@ export default definePlugin({
   },
   create(o, ctx) {
     const compiled = compile(o);
-    const { parse, conversions, source, prefix } = compiled;
+    const { parse, conversions, source, target, prefix } = compiled;
     // Names and their compiled references; autodetect fills them from the first line.
     let columns: string[] = o.columns.map(String);
     let refs = compiled.refs;
@@ -159,6 +163,13 @@ export default definePlugin({
           event.cancelled = true;
           return false;
         }
+        // Under a target the columns go into its object (kept if it is one, as Logstash sets
+        // [target][name] one by one), found once per line rather than walked per column.
+        let holder: Fields | undefined;
+        if (target) {
+          const cur = target.get(event.fields);
+          holder = typeof cur === 'object' && cur !== null && !Array.isArray(cur) && Object.getPrototypeOf(cur) === Object.prototype ? (cur as Fields) : {};
+        }
         // As in Logstash, a failure part-way (an @timestamp column that is not a date) keeps the columns set before it.
         for (let i = 0; i < row.length; i++) {
           const v = row[i]!;
@@ -175,8 +186,11 @@ export default definePlugin({
           const conv = v === null ? undefined : conversions.get(name);
           const value = conv ? conv(v!) : v;
           if (name === '@timestamp' && prefix === '' && !(value instanceof Timestamp)) return fail(event, new Error(`column '@timestamp' is not a date: ${v}`));
-          event.set(ref, value);
+          if (holder) setField(holder, name, value);
+          else event.set(ref, value);
         }
+        // set even when it was already there: the event's cached JSON text must be dropped
+        if (target) event.set(target, holder);
         return true;
       },
     };

@@ -19,8 +19,14 @@ export function makeParser(separator: string, quote: string): (line: string) => 
     const row: Row = [];
     if (end === 0) return row; // a blank line has no values at all (Ruby: nil), not one empty one
     let pos = 0;
+    // The next quote at or after pos, found once and reused: a line without quotes is scanned once.
+    let quoteAt = input.indexOf(quote);
+    const lf = input.indexOf('\n');
+    const cr = input.indexOf('\r');
+    const lineEndInside = (lf >= 0 && lf < end) || (cr >= 0 && cr < end);
     for (;;) {
-      if (input.startsWith(quote, pos) && pos < end) {
+      if (quoteAt >= 0 && quoteAt < pos) quoteAt = input.indexOf(quote, pos);
+      if (quoteAt === pos && pos < end) {
         // quoted field: runs to a quote not doubled, which must end the field
         let i = pos + 1;
         let text = '';
@@ -44,10 +50,9 @@ export function makeParser(separator: string, quote: string): (line: string) => 
       }
       let next = input.indexOf(separator, pos);
       if (next < 0 || next > end - sepLen) next = end;
-      const qi = input.indexOf(quote, pos);
-      if (qi >= 0 && qi < next) throw new MalformedCsv(`quote inside an unquoted field at ${qi + 1}`);
+      if (quoteAt >= 0 && quoteAt < next) throw new MalformedCsv(`quote inside an unquoted field at ${quoteAt + 1}`);
       const value = next === pos ? null : input.slice(pos, next);
-      if (value !== null && (value.includes('\n') || value.includes('\r'))) throw new MalformedCsv('line end inside an unquoted field');
+      if (lineEndInside && value !== null && (value.includes('\n') || value.includes('\r'))) throw new MalformedCsv('line end inside an unquoted field');
       row.push(value);
       if (next === end) return row;
       pos = next + sepLen;
