@@ -7,7 +7,7 @@ type Conversion = (typeof CONVERSIONS)[number];
 const options = {
   source: opt.field({ default: 'message', description: 'field holding the CSV text' }),
   target: opt.field({ description: 'field to put the columns under; default: the event root' }),
-  columns: opt.strings({ default: [], description: 'column names, in order; columns past the end are named column<N> (see autogenerate_column_names)' }),
+  columns: opt.strings({ default: [], description: 'column names, in order; columns past the end are named columnN (see autogenerate_column_names)' }),
   separator: opt.string({ default: ',', description: 'column separator (one or more characters)' }),
   quote_char: opt.string({ default: '"', description: 'character quoting a column (one character)' }),
   skip_header: opt.bool({ default: false, description: 'drop an event whose values equal the column names' }),
@@ -17,7 +17,7 @@ const options = {
   skip_empty_columns: opt.bool({ default: false, description: 'leave out columns whose value is empty' }),
   skip_empty_rows: opt.bool({ default: false, description: 'drop events whose source is a blank line' }),
   tag_on_failure: opt.strings({ default: ['_csvparsefailure'], description: 'tags added when the line is not valid CSV' }),
-  ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'accepted for compatibility; no effect on this filter' }),
+  ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'v1 or v8 without a target logs a warning at start (columns at the root may clash with ECS fields), as Logstash' }),
 };
 
 const INTEGER = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
@@ -109,6 +109,7 @@ export default definePlugin({
   },
   create(o, ctx) {
     const compiled = compile(o);
+    if (o.ecs_compatibility !== 'disabled' && o.target === undefined) ctx.logger.warn('csv: ECS compatibility is enabled but no target is set; the columns may clash with ECS fields (set target)');
     const { parse, conversions, source, target, prefix } = compiled;
     // Names and their compiled references; autodetect fills them from the first line.
     let columns: string[] = o.columns.map(String);
