@@ -15,7 +15,7 @@ const options = {
   autogenerate_column_names: opt.bool({ default: true, description: 'name columns without a name column1, column2...; false leaves them out' }),
   convert: opt.hash({ default: {}, description: 'column name => integer, float, date, date_time or boolean' }),
   skip_empty_columns: opt.bool({ default: false, description: 'leave out columns whose value is empty' }),
-  skip_empty_rows: opt.bool({ default: false, description: 'drop events whose source is a blank line' }),
+  skip_empty_rows: opt.bool({ default: false, description: 'drop events whose source is a blank line (without it a blank line is tagged with tag_on_failure)' }),
   tag_on_failure: opt.strings({ default: ['_csvparsefailure'], description: 'tags added when the line is not valid CSV' }),
   ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'v1 or v8 without a target logs a warning at start (columns at the root may clash with ECS fields), as Logstash' }),
 };
@@ -129,7 +129,8 @@ export default definePlugin({
     return {
       filter(event) {
         const text = source.get(event.fields);
-        if (text === undefined || text === null) return false;
+        // Ruby truthiness, as Logstash: a missing, null or false source is not an error.
+        if (text === undefined || text === null || text === false) return false;
         if (typeof text !== 'string') return fail(event, new TypeError(`source is a ${Array.isArray(text) ? 'array' : typeof text}, not text`));
         let row: Row;
         try {
@@ -139,8 +140,12 @@ export default definePlugin({
           throw e;
         }
         if (row.length === 0) {
-          if (skipEmptyRows) event.cancelled = true;
-          return false;
+          // Logstash: skip_empty_rows drops a blank line; without it a blank line is a parse failure.
+          if (skipEmptyRows) {
+            event.cancelled = true;
+            return false;
+          }
+          return fail(event, new MalformedCsv('blank line'));
         }
         if (detect) {
           // The header line names the columns and is not an event (Logstash cancels it).

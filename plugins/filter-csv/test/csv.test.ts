@@ -43,7 +43,7 @@ describe('csv: columns and names', () => {
     assert.equal(event.get('[raw][line]'), 'x,y');
   });
   it('a missing or null source is not an error; a non-string one is tagged', async () => {
-    for (const input of [{}, { message: null }]) {
+    for (const input of [{}, { message: null }, { message: false }]) {
       const { added, matched, event } = await run('', input);
       assert.equal(matched, false);
       assert.deepEqual(added, {});
@@ -154,13 +154,12 @@ describe('csv: headers and empty data', () => {
   it('skip_empty_columns leaves out null and "" columns', async () => {
     assert.deepEqual((await run('skip_empty_columns => true columns => ["a", "b", "c", "d"]', 'x,,"",y')).added, { a: 'x', d: 'y' });
   });
-  it('skip_empty_rows drops blank lines; without it a blank line is left alone', async () => {
+  it('skip_empty_rows drops blank lines; without it a blank line is tagged, as in Logstash', async () => {
     const f = await createPlugin(csv, 'skip_empty_rows => true');
     assert.deepEqual(runFilter(f, [{ message: '' }, { message: '\n' }, { message: 'a' }]).map((e) => e.get('message')), ['a']);
     const { added, matched, event } = await run('', '');
     assert.equal(matched, false);
-    assert.deepEqual(added, {});
-    assert.equal(event.get('tags'), undefined);
+    assert.deepEqual(added, { tags: ['_csvparsefailure'] });
   });
 });
 
