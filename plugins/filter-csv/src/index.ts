@@ -115,8 +115,11 @@ export default definePlugin({
     let columns: string[] = o.columns.map(String);
     let refs = compiled.refs;
     let detect = o.autodetect_column_names && columns.length === 0;
+    // column<N> names and references, made once per position rather than per line
     const generated: FieldRef[] = [];
-    const generatedRef = (i: number): FieldRef => (generated[i] ??= columnRef(prefix, `column${i + 1}`));
+    const generatedNames: string[] = [];
+    const generatedRef = (i: number): FieldRef => (generated[i] ??= columnRef(prefix, generatedName(i)));
+    const generatedName = (i: number): string => (generatedNames[i] ??= `column${i + 1}`);
     const { skip_header: skipHeader, skip_empty_columns: skipEmptyColumns, skip_empty_rows: skipEmptyRows, autogenerate_column_names: autogenerate } = o;
     const tags = o.tag_on_failure;
     const fail = (event: Event, err: Error): false => {
@@ -174,7 +177,7 @@ export default definePlugin({
         let holder: Fields | undefined;
         if (target) {
           const cur = target.get(event.fields);
-          holder = typeof cur === 'object' && cur !== null && !Array.isArray(cur) && Object.getPrototypeOf(cur) === Object.prototype ? (cur as Fields) : {};
+          holder = typeof cur === 'object' && cur !== null && !Array.isArray(cur) && [Object.prototype, null].includes(Object.getPrototypeOf(cur)) ? (cur as Fields) : {};
         }
         // As in Logstash, a failure part-way (an @timestamp column that is not a date) keeps the columns set before it.
         for (let i = 0; i < row.length; i++) {
@@ -187,7 +190,7 @@ export default definePlugin({
             name = columns[i]!;
           } else if (autogenerate) {
             ref = generatedRef(i);
-            name = `column${i + 1}`;
+            name = generatedName(i);
           } else continue;
           const conv = v === null ? undefined : conversions.get(name);
           const value = conv ? conv(v!) : v;
