@@ -177,7 +177,8 @@ export default definePlugin({
         let holder: Fields | undefined;
         if (target) {
           const cur = target.get(event.fields);
-          holder = typeof cur === 'object' && cur !== null && !Array.isArray(cur) && [Object.prototype, null].includes(Object.getPrototypeOf(cur)) ? (cur as Fields) : {};
+          const proto: unknown = typeof cur === 'object' && cur !== null && !Array.isArray(cur) ? Object.getPrototypeOf(cur) : undefined;
+          holder = proto === Object.prototype || proto === null ? (cur as Fields) : {};
         }
         // As in Logstash, a failure part-way (an @timestamp column that is not a date) keeps the columns set before it.
         for (let i = 0; i < row.length; i++) {
