@@ -236,3 +236,15 @@ describe('config parser: generated configs nested past any hand-written one', ()
     parseConfig(`filter { if ${Array(500).fill('[a]').join(' or ')} { drop {} } }`, 'ok.conf');
   });
 });
+
+describe('config hashes: keys are data', () => {
+  it('a `__proto__` key in a hash option is an ordinary key, not a prototype', async () => {
+    const { plainValue } = await import('../src/plugin/options.js');
+    const p = plugin('filter { mutate { add_field => { "__proto__" => { "polluted" => "yes" } "constructor" => "c" } } }');
+    const h = plainValue(attr(p, 'add_field')) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(h), Object.prototype);
+    assert.deepEqual(Object.keys(h), ['__proto__', 'constructor']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(h, '__proto__')?.value, { polluted: 'yes' });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+});

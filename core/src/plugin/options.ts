@@ -1,6 +1,6 @@
 import type { Loc, Value } from '../config/ast.js';
 import { ConfigError, closeMatches } from '../config/errors.js';
-import { parseFieldPath } from '../event/field-ref.js';
+import { parseFieldPath, setField } from '../event/field-ref.js';
 
 /**
  * Option schemas. A plugin declares its options once with these builders; the schema validates a
@@ -142,7 +142,7 @@ export function plainValue(v: Value): unknown {
       return v.items.map(plainValue);
     case 'hash': {
       const out: Record<string, unknown> = {};
-      for (const e of v.entries) out[e.key] = plainValue(e.value);
+      for (const e of v.entries) setField(out, e.key, plainValue(e.value)); // a `__proto__` key stays a key
       return out;
     }
     case 'plugin':
@@ -196,7 +196,7 @@ export function coerce(name: string, spec: OptionSpec, v: Value, pluginName: str
       if (v.kind === 'array') {
         if (v.items.length % 2 !== 0) throw new ConfigError(`${pluginName}: option '${name}' expects a hash; an array form needs key, value pairs`, v.loc);
         const out: Record<string, unknown> = {};
-        for (let i = 0; i < v.items.length; i += 2) out[String(plainValue(v.items[i]!))] = plainValue(v.items[i + 1]!);
+        for (let i = 0; i < v.items.length; i += 2) setField(out, String(plainValue(v.items[i]!)), plainValue(v.items[i + 1]!));
         return out;
       }
       throw wrong('a hash');
