@@ -623,4 +623,7 @@ class QueueSink implements InputSink {
   whenWritable(): Promise<void> {
     return this.queue.whenWritable();
   }
+  whenStored(): Promise<void> {
+    return this.queue.whenStored();
+  }
 }
