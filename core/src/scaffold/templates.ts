@@ -195,6 +195,7 @@ const jsonLines: CodecFactory = {
   create: () => ({
     encode: (e: Event) => JSON.stringify(e) + '\\n',
     decode() {},
+    decodeMessage() {},
     flush() {},
   }),
 };
