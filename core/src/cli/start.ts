@@ -15,7 +15,8 @@ import { onStdoutError } from './stdout-closed.js';
 /**
  * `pipeline start`: check the config, or run it until its inputs finish or a signal stops it.
  * SIGINT/SIGTERM drain and stop; SIGHUP reloads the config (and certificates); SIGUSR1 writes
- * dumps of stateful stages (SEC operations and contexts) under path.data.
+ * dumps of stateful stages (SEC operations and contexts) under path.data; SIGUSR2 has the outputs
+ * reopen their files (after a rotation), as sec does.
  */
 export async function startCommand(settings: Settings): Promise<number> {
   const workingDir = process.cwd();
@@ -111,6 +112,11 @@ export async function startCommand(settings: Settings): Promise<number> {
       logger.info({ file }, 'state dump written');
     }
   };
+  // sec reopens its log files on SIGUSR2 and logrotate postrotate scripts send it: reopen, never die
+  const onUsr2 = () => {
+    logger.info('SIGUSR2: reopening output files');
+    void pipeline.reopenOutputs().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'reopening output files failed'));
+  };
   // the reader of stdout went away (`| head -1`): a clean stop, as for SIGTERM, without a stack trace
   let stdoutFailed = false;
   const restoreStdout = onStdoutError((err) => {
@@ -124,6 +130,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHup);
   process.on('SIGUSR1', onUsr1);
+  process.on('SIGUSR2', onUsr2);
   let watcher: NodeJS.Timeout | undefined;
   if (settings['config.reload.automatic'] === true || settings['config.reload.automatic'] === 'true') {
     current = stateOf(settings, workingDir, await checkConfig(settings, workingDir));
@@ -139,6 +146,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
+  process.off('SIGUSR2', onUsr2);
   restoreStdout();
   if (pipeline.failedInputs > 0 && signals === 0) {
     logger.error({ inputs: pipeline.failedInputs }, 'stopped because inputs failed');

@@ -178,6 +178,8 @@ export interface OutputInstance {
    * acknowledges the batch once it resolves, or, if it resolves to a `PendingWrite`, once that is written.
    */
   receive(events: readonly Event[]): void | PendingWrite | Promise<void | PendingWrite>;
+  /** Closes the files it writes so that the next write opens them again (SIGUSR2, after a log rotation). */
+  reopen?(): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

@@ -536,6 +536,11 @@ export class Pipeline {
     return out;
   }
 
+  /** Has every output that writes files reopen them (SIGUSR2). */
+  async reopenOutputs(): Promise<void> {
+    for (const o of this.stages.outputs) await o.instance.reopen?.();
+  }
+
   /** Reloads inputs' certificates and the like (SIGHUP). */
   async reloadInputs(): Promise<void> {
     for (const i of this.stages.inputs) await i.instance.reload?.();

@@ -325,6 +325,15 @@ export class FilePool {
     for (const f of this.all()) if (f.lastUsed < since && !skip(f)) this.close(f);
   }
 
+  /**
+   * SIGUSR2 (what sec and logrotate postrotate scripts send): writes and closes every file, so the
+   * next line for each opens its path again — a file a rotation script moved aside gets a new one
+   * at once. A file whose write fails keeps its lines and stays open, as on any failed flush.
+   */
+  reopenAll(): void {
+    for (const f of this.all()) this.close(f);
+  }
+
   /** Shutdown: writes what every file holds, then closes them all. */
   closeAll(): void {
     for (const f of this.all()) this.close(f, true);

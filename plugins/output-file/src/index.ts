@@ -307,6 +307,9 @@ export default definePlugin({
         // lines still buffered: the pipeline acknowledges the batch when they are written
         return ack.done ? undefined : ack;
       },
+      reopen() {
+        pool.reopenAll();
+      },
       close() {
         closed = true;
         for (const t of timers) t.cancel();
