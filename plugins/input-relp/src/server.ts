@@ -1,6 +1,6 @@
 import type net from 'node:net';
-import type { Clock, InputSink, Logger, Metrics, TimerHandle } from '@pipeline/core';
-import { StreamListener, type Peer, type TlsFiles } from '@pipeline/input-tcp';
+import type { InputSink, TimerHandle } from '@pipeline/core';
+import { StreamListener, type ListenerOptions, type Peer } from '@pipeline/input-tcp';
 import { RelpSession, type SessionMetrics } from './session.js';
 
 /**
@@ -16,18 +16,8 @@ export interface RelpPeer {
   readonly sslsubject?: string;
 }
 
-export interface RelpServerOptions {
-  host: string;
-  port: number;
-  tls?: TlsFiles;
-  maxConnections: number;
-  /** 0 = never. */
-  idleTimeoutMs: number;
-  keepAlive: boolean;
+export interface RelpServerOptions extends ListenerOptions {
   maxDataBytes: number;
-  logger: Logger;
-  metrics: Metrics;
-  clock: Clock;
   /** Turns a syslog frame's data from `peer` into events pushed to `sink`. */
   deliver(peer: RelpPeer, sink: InputSink, data: Buffer, truncated: boolean): void;
 }

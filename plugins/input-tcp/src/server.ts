@@ -1,7 +1,6 @@
 import type net from 'node:net';
-import type { Clock, InputSink, Logger, Metrics, TimerHandle } from '@pipeline/core';
-import { StreamListener, type Peer } from './listener.js';
-import type { TlsFiles } from './tls-files.js';
+import type { InputSink, TimerHandle } from '@pipeline/core';
+import { StreamListener, type ListenerOptions, type Peer } from './listener.js';
 
 export type { Peer } from './listener.js';
 
@@ -16,17 +15,7 @@ export interface ConnectionHandler {
   end(): void;
 }
 
-export interface StreamServerOptions {
-  host: string;
-  port: number;
-  tls?: TlsFiles;
-  maxConnections: number;
-  /** 0 = never. */
-  idleTimeoutMs: number;
-  keepAlive: boolean;
-  logger: Logger;
-  metrics: Metrics;
-  clock: Clock;
+export interface StreamServerOptions extends ListenerOptions {
   open(peer: Peer, sink: InputSink): ConnectionHandler;
 }
 
