@@ -56,8 +56,6 @@ export default definePlugin({
   description: 'Renames, replaces, converts and edits fields, in Logstash’s fixed order.',
   options,
   check(o) {
-    // what create compiles (field references, templates) is compiled here too, so -t refuses it
-    compileSteps(o, () => {});
     for (const [field, type] of Object.entries(o.convert ?? {}))
       if (!CONVERSIONS.includes(type as never))
         throw new ConfigError(`mutate: invalid conversion type '${String(type)}' for '${field}', expected one of ${CONVERSIONS.join(', ')}`);
@@ -70,11 +68,13 @@ export default definePlugin({
         try {
           translateRubyRegex(needle);
         } catch (e) {
-          if (e instanceof RubyRegexError) throw new ConfigError(`mutate: gsub: ${e.message}`);
+          if (e instanceof RubyRegexError) throw ConfigError.forOption('gsub', `mutate: gsub: ${e.message}`, undefined, needle);
           throw e;
         }
       }
     }
+    // then what create compiles (field references, templates), so -t refuses what start would
+    compileSteps(o, () => {});
   },
   create(o, ctx) {
     const steps = compileSteps(o, (msg: string) => ctx.logger.warn(msg));
