@@ -44,6 +44,8 @@ export class SharedGuard {
   private knownDone = 0;
 
   private readonly entries: WorkerPattern[][] = [];
+  /** Entry number per pattern already registered: a reload re-creates grok filters with the same patterns. */
+  private readonly entryOf = new Map<string, number>();
   private users = 0;
   private worker: Worker | undefined;
   /** Entries were registered since the worker started: it needs replacing before they are used. */
@@ -75,9 +77,14 @@ export class SharedGuard {
 
   /** Adds one pattern; returns its entry number. The worker picks it up before it is first used. */
   register(p: WorkerPattern): number {
+    this.users++;
+    const key = JSON.stringify([p.source, p.flags, p.literal, p.groups]);
+    const known = this.entryOf.get(key);
+    if (known !== undefined) return known;
     // what is queued runs on the worker as it is: finish it before that worker is replaced
     this.settle();
     this.entries.push([p]);
+    this.entryOf.set(key, this.entries.length - 1);
     const stride = 1 + 2 * p.groups.length;
     if (stride > this.stride) {
       this.stride = stride;
@@ -86,7 +93,6 @@ export class SharedGuard {
       this.begin();
     }
     this.stale = true;
-    this.users++;
     return this.entries.length - 1;
   }
 
