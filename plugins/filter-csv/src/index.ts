@@ -75,19 +75,10 @@ function compile(o: { source: string; target?: string | undefined; columns: stri
     }
     conversions.set(column, converter(kind as Conversion));
   }
-  let source: FieldRef;
-  let prefix = '';
-  let target: FieldRef | undefined;
-  try {
-    source = fieldRef(o.source);
-    if (o.target !== undefined) {
-      target = fieldRef(o.target);
-      prefix = target.path.map((k) => `[${k}]`).join('');
-    }
-  } catch (e) {
-    if (e instanceof FieldRefError) throw new ConfigError(`csv: ${e.message}`);
-    throw e;
-  }
+  // source and target are checked by the schema (opt.field): compiling cannot fail here
+  const source = fieldRef(o.source);
+  const target = o.target === undefined ? undefined : fieldRef(o.target);
+  const prefix = target === undefined ? '' : target.path.map((k) => `[${k}]`).join('');
   const refs: FieldRef[] = [];
   for (const [i, name] of o.columns.entries()) {
     try {
@@ -193,7 +184,7 @@ export default definePlugin({
             ref = generatedRef(i);
             name = generatedName(i);
           } else continue;
-          const conv = v === null ? undefined : conversions.get(name);
+          const conv = v === null || conversions.size === 0 ? undefined : conversions.get(name);
           const value = conv ? conv(v!) : v;
           if (name === '@timestamp' && prefix === '' && !(value instanceof Timestamp)) return fail(event, new Error(`column '@timestamp' is not a date: ${v}`));
           if (holder) setField(holder, name, value);
