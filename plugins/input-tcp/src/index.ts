@@ -7,8 +7,8 @@ import type { TlsFiles } from './tls-files.js';
 export { Framer, type FrameSink } from './framing.js';
 export { listenOptions, clientAuthOf, type ClientAuth } from './options.js';
 export { StreamServer, type ConnectionHandler, type StreamServerOptions } from './server.js';
-export { StreamListener, type AcceptHandler, type ListenerOptions, type Peer } from './listener.js';
-export { loadTls, subjectText, warnExpiring, type TlsFiles } from './tls-files.js';
+export { StreamListener, type ListenerOptions, type Peer } from './listener.js';
+export { loadTls, warnExpiring, type TlsFiles } from './tls-files.js';
 export { LimitedLog } from './log-limit.js';
 
 export interface ListenSettings {
