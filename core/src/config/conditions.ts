@@ -76,7 +76,8 @@ function getter(v: RValue): Getter {
   switch (v.type) {
     case 'field': {
       const ref = fieldRef(v.ref);
-      return (e) => ref.get(e.fields);
+      const key = ref.path[0]!;
+      return (e) => ref.get(e.fieldsFor(key));
     }
     case 'string':
     case 'number': {

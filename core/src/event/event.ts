@@ -1,13 +1,25 @@
 import { fieldRef, setField, type FieldRef, type Fields } from './field-ref.js';
 import { Timestamp } from './timestamp.js';
 
+/** Set while `fromWire` constructs, so the constructor leaves the fields to be parsed later. */
+let wiring = false;
+
 /**
  * One log event: a plain object of fields plus Logstash's special ones. `@timestamp` is a
  * Timestamp, `@metadata` is kept on the event but never serialised, `tags` is an array of strings.
  * Accessors take a field reference text (compiled once, cached) or a precompiled FieldRef.
  */
 export class Event {
-  readonly fields: Fields;
+  private own: Fields | undefined;
+  /** A wire-form event's `@metadata` JSON text, parsed with the rest on first access to `fields`. */
+  private wireMetadata: string | undefined = undefined;
+  /**
+   * A wire-form event's values of the top-level fields the pipeline thread reads (conditions and
+   * templates of the correlate and output sections), so routing an event need not parse it all;
+   * `hintKeys` are the names it covers, present in the event or not.
+   */
+  private hints: Fields | undefined = undefined;
+  private hintKeys: ReadonlySet<string> | undefined = undefined;
   /** Set by a filter (drop) to stop the event from going further. */
   cancelled = false;
   /**
@@ -18,13 +30,72 @@ export class Event {
   private jsonText: string | undefined = undefined;
 
   constructor(fields: Fields = {}, timestamp?: Timestamp) {
-    this.fields = fields;
-    const ts = fields['@timestamp'];
-    if (!(ts instanceof Timestamp)) {
-      const parsed = typeof ts === 'string' ? Timestamp.parse(ts) : typeof ts === 'number' ? new Timestamp(ts) : undefined;
-      fields['@timestamp'] = parsed ?? timestamp ?? Timestamp.now();
+    if (wiring) {
+      this.own = undefined;
+      return;
     }
-    if (fields['@version'] === undefined) fields['@version'] = '1';
+    this.own = fields;
+    normalise(fields, timestamp);
+  }
+
+  /**
+   * An event that arrives as text from a filter worker thread: `json` is its `json()` text (which
+   * outputs and SEC's match_json_lines then use as is), `metadata` the JSON of its `@metadata`,
+   * if any. The fields are parsed only when something reads them. Values keep their JSON form:
+   * a Timestamp other than `@timestamp` arrives as its ISO text.
+   */
+  static fromWire(json: string, metadata: string | undefined, hints?: Fields, hintKeys?: ReadonlySet<string>): Event {
+    wiring = true;
+    let e: Event;
+    try {
+      e = new Event();
+    } finally {
+      wiring = false;
+    }
+    e.jsonText = json;
+    e.wireMetadata = metadata;
+    e.hints = hints;
+    e.hintKeys = hintKeys;
+    return e;
+  }
+
+  /** The fields, as a plain object that filters read and write directly (then calling `changed()`). */
+  get fields(): Fields {
+    return this.own ?? this.parseWire();
+  }
+
+  /**
+   * Something to read the top-level field `key` (and below it) from, never to write to: the
+   * fields, or for a wire-form event not yet parsed, its hints when they cover `key`.
+   */
+  fieldsFor(key: string): Fields {
+    if (this.own !== undefined) return this.own;
+    return this.hintKeys !== undefined && this.hintKeys.has(key) ? this.hints! : this.parseWire();
+  }
+
+  /** As `fieldsFor`, for several top-level fields (a template's `keys`). */
+  fieldsForKeys(keys: readonly string[]): Fields {
+    if (this.own !== undefined) return this.own;
+    const covered = this.hintKeys;
+    if (covered === undefined) return this.parseWire();
+    for (let i = 0; i < keys.length; i++) if (!covered.has(keys[i]!)) return this.parseWire();
+    return this.hints!;
+  }
+
+  private parseWire(): Fields {
+    const fields = JSON.parse(this.jsonText!) as Fields;
+    if (this.wireMetadata !== undefined) fields['@metadata'] = JSON.parse(this.wireMetadata);
+    normalise(fields, undefined);
+    this.own = fields;
+    this.hints = undefined;
+    return fields;
+  }
+
+  /** The JSON text of `@metadata` (undefined when there is none), which `json()` leaves out: with it, another thread rebuilds the whole event. */
+  metadataJson(): string | undefined {
+    if (this.own === undefined) return this.wireMetadata;
+    const meta = this.own['@metadata'];
+    return meta === undefined ? undefined : JSON.stringify(meta);
   }
 
   get timestamp(): Timestamp {
@@ -32,8 +103,9 @@ export class Event {
   }
 
   set timestamp(ts: Timestamp) {
+    const f = this.fields;
     this.jsonText = undefined;
-    this.fields['@timestamp'] = ts;
+    f['@timestamp'] = ts;
   }
 
   get(ref: string | FieldRef): unknown {
@@ -41,13 +113,15 @@ export class Event {
   }
 
   set(ref: string | FieldRef, value: unknown): void {
+    const f = this.fields;
     this.jsonText = undefined;
-    (typeof ref === 'string' ? fieldRef(ref) : ref).set(this.fields, value);
+    (typeof ref === 'string' ? fieldRef(ref) : ref).set(f, value);
   }
 
   remove(ref: string | FieldRef): unknown {
+    const f = this.fields;
     this.jsonText = undefined;
-    return (typeof ref === 'string' ? fieldRef(ref) : ref).remove(this.fields);
+    return (typeof ref === 'string' ? fieldRef(ref) : ref).remove(f);
   }
 
   includes(ref: string | FieldRef): boolean {
@@ -75,17 +149,19 @@ export class Event {
 
   /** Adds a tag once, as Logstash's `add_tag` does. */
   tag(tag: string): void {
+    const f = this.fields;
     this.jsonText = undefined;
-    const t = this.fields.tags;
-    if (t === undefined || t === null) this.fields.tags = [tag];
+    const t = f.tags;
+    if (t === undefined || t === null) f.tags = [tag];
     else if (Array.isArray(t)) {
       if (!t.includes(tag)) t.push(tag);
-    } else if (t !== tag) this.fields.tags = [t, tag];
+    } else if (t !== tag) f.tags = [t, tag];
   }
 
   untag(tag: string): void {
+    const f = this.fields;
     this.jsonText = undefined;
-    const t = this.fields.tags;
+    const t = f.tags;
     if (Array.isArray(t)) {
       const i = t.indexOf(tag);
       if (i >= 0) t.splice(i, 1);
@@ -108,7 +184,8 @@ export class Event {
 
   /** Drops the cached JSON text after a direct write to `fields`. */
   changed(): void {
-    this.jsonText = undefined;
+    // a wire-form event not yet parsed cannot have been written: its text is still right
+    if (this.own !== undefined) this.jsonText = undefined;
   }
 
   /** The serialisable view: every field but `@metadata`. */
@@ -137,4 +214,14 @@ export function deepCopy(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** `@timestamp` as a Timestamp (parsed from ISO text or epoch ms, else `timestamp` or now), `@version` set. */
+function normalise(fields: Fields, timestamp: Timestamp | undefined): void {
+  const ts = fields['@timestamp'];
+  if (!(ts instanceof Timestamp)) {
+    const parsed = typeof ts === 'string' ? Timestamp.parse(ts) : typeof ts === 'number' ? new Timestamp(ts) : undefined;
+    fields['@timestamp'] = parsed ?? timestamp ?? Timestamp.now();
+  }
+  if (fields['@version'] === undefined) fields['@version'] = '1';
 }

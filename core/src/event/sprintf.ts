@@ -14,6 +14,8 @@ export interface Template {
   render(fields: Fields): string;
   /** The static text before the first reference: file outputs confine paths to it. */
   readonly staticPrefix: string;
+  /** The top-level fields it reads (`@timestamp` for a date format), for `Event.fieldsForKeys`. */
+  readonly keys: readonly string[];
 }
 
 type Piece = string | ((f: Fields) => string);
@@ -58,12 +60,23 @@ function compilePiece(inner: string, raw: string): Piece {
   };
 }
 
+/** The top-level field a `%{...}` reads: `@timestamp` for a date format, none for a malformed reference. */
+function topKeyOf(inner: string): string | undefined {
+  if (inner.startsWith('+')) return '@timestamp';
+  try {
+    return fieldRef(inner).path[0];
+  } catch {
+    return undefined;
+  }
+}
+
 const cache = new Map<string, Template>();
 
 export function compileTemplate(source: string): Template {
   const cached = cache.get(source);
   if (cached) return cached;
   const pieces: Piece[] = [];
+  const keys: string[] = [];
   let i = 0;
   let staticPrefix: string | undefined;
   while (i < source.length) {
@@ -73,7 +86,10 @@ export function compileTemplate(source: string): Template {
     if (end < 0) break;
     if (start > i) pieces.push(source.slice(i, start));
     if (staticPrefix === undefined) staticPrefix = source.slice(0, start);
-    pieces.push(compilePiece(source.slice(start + 2, end), source.slice(start, end + 1)));
+    const inner = source.slice(start + 2, end);
+    pieces.push(compilePiece(inner, source.slice(start, end + 1)));
+    const key = topKeyOf(inner);
+    if (key !== undefined && !keys.includes(key)) keys.push(key);
     i = end + 1;
   }
   if (i < source.length) pieces.push(source.slice(i));
@@ -90,7 +106,7 @@ export function compileTemplate(source: string): Template {
       }
       return out;
     };
-  const t: Template = { source, dynamic, render, staticPrefix: staticPrefix ?? source };
+  const t: Template = { source, dynamic, render, staticPrefix: staticPrefix ?? source, keys };
   if (cache.size < 10_000) cache.set(source, t);
   return t;
 }

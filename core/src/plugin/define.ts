@@ -212,6 +212,14 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
    * executor then keeps an event's cached JSON text across them (see `Event.json`).
    */
   readonly readsOnly?: boolean;
+  /**
+   * Filters whose output for an event depends only on that event and the options (grok, date,
+   * mutate...): with `pipeline.workers` above 1 the filter section may then run in several worker
+   * threads at once, each with its own instance. A filter that keeps state across events (a
+   * throttle, csv's autodetected header, anything with `flush`) leaves it unset, or answers per
+   * options, and its section runs on the pipeline thread.
+   */
+  readonly parallel?: boolean | ((options: Resolved<S>) => boolean);
   /** Filters and correlate stages: how often `flush` runs, in ms (Logstash flushes every 5 s). */
   readonly flushIntervalMs?: number;
   /**

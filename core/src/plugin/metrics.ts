@@ -36,6 +36,8 @@ class CounterImpl implements Counter {
 }
 class GaugeImpl implements Gauge {
   value = 0;
+  /** The value last handed over by drainDeltas. */
+  sent = 0;
   set(v: number): void {
     this.value = v;
   }
@@ -56,6 +58,9 @@ export interface MetricSample {
   labels: MetricLabels;
   value: number;
 }
+
+/** What a worker thread's registry counted since it last reported: scope path, name, labels, type, amount (a gauge: its value). */
+export type MetricDelta = [path: string[], name: string, labels: MetricLabels, type: MetricType, value: number];
 
 export type MetricsSnapshot = { [key: string]: number | MetricsSnapshot };
 
@@ -126,5 +131,36 @@ export class MetricsRegistry implements Metrics {
       for (const s of f.series.values()) yield { path: p, type: f.type, labels: s.labels, value: s.cell.value };
     }
     for (const [k, child] of this.children) yield* child.samples([...path, k]);
+  }
+
+  /**
+   * Counts since the last call, for a registry in a filter worker thread: each counter's value is
+   * handed over and zeroed, each gauge that moved is handed over; `applyDeltas` on the main
+   * thread's registry adds them in, so /metrics shows one total whichever thread counted.
+   */
+  drainDeltas(out: MetricDelta[] = [], path: string[] = []): MetricDelta[] {
+    for (const [name, f] of this.families)
+      for (const s of f.series.values()) {
+        const c = s.cell;
+        if (c instanceof CounterImpl) {
+          if (c.value === 0) continue;
+          out.push([path, name, s.labels, 'counter', c.value]);
+          c.value = 0;
+        } else if (c.value !== c.sent) {
+          out.push([path, name, s.labels, 'gauge', c.value]);
+          c.sent = c.value;
+        }
+      }
+    for (const [k, child] of this.children) child.drainDeltas(out, [...path, k]);
+    return out;
+  }
+
+  applyDeltas(deltas: readonly MetricDelta[]): void {
+    for (const [path, name, labels, type, value] of deltas) {
+      let scope: MetricsRegistry = this;
+      for (const p of path) scope = scope.scope(p);
+      if (type === 'counter') scope.counter(name, labels).inc(value);
+      else scope.gauge(name, labels).set(value);
+    }
   }
 }

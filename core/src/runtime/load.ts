@@ -41,7 +41,9 @@ export async function checkConfig(settings: Settings, workingDir: string, logger
   const attach = (e: ConfigError) => (e.loc && texts.has(e.loc.file) ? e.withSource(texts.get(e.loc.file)!) : e);
   try {
     const { ast } = parseSources(sources, { supportEscapes: settings['config.support_escapes'] === true });
-    return await buildPlan(ast, registryFor(settings, workingDir), (msg) => logger?.warn(msg), (p) => (isAbsolute(p) ? p : resolveConfigPath(p, workingDir)));
+    const plan = await buildPlan(ast, registryFor(settings, workingDir), (msg) => logger?.warn(msg), (p) => (isAbsolute(p) ? p : resolveConfigPath(p, workingDir)));
+    plan.sources = sources;
+    return plan;
   } catch (e) {
     if (e instanceof ConfigErrors) throw new ConfigErrors(e.errors.map(attach));
     if (e instanceof ConfigError) throw new ConfigErrors([attach(e)]);

@@ -10,7 +10,9 @@ import type { CodecFactory, CodecImplementation, FilterInstance, InputInstance, 
 import { completeCodec } from '../plugin/define.js';
 import type { Counter, MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
+import { compileChain, type ChainHost, type Next } from './chain.js';
 import { compileDecorator } from './common-options.js';
+import { FilterWorkers, threadPlan, type ThreadPlan } from './filter-workers.js';
 import { PersistedQueue } from './persisted-queue.js';
 import { pluginsIn, type PipelinePlan, type PluginPlan } from './plan.js';
 import { MemoryQueue, setDeliveryCallback, type EventQueue } from './queue.js';
@@ -31,8 +33,6 @@ const MEMORY_QUEUE_EVENTS = 1000;
  * definition and options did not change are carried over (running inputs keep their sockets,
  * correlation keeps its state), removed ones are flushed and closed.
  */
-type Next = (e: Event) => void;
-
 interface RunningInput {
   plan: PluginPlan;
   instance: InputInstance;
@@ -62,9 +62,26 @@ interface Stages {
   /** Filters with a `prepare` hook. */
   preparers: FilterInstance[];
   outputs: RunningOutput[];
+  /** The filter and correlate sections, for a batch filtered on this thread. */
   process: Next;
+  /** The correlate section alone, for events coming back from filter worker threads. */
+  correlate: Next;
   route: (e: Event, batches: Event[][]) => void;
+  threads: ThreadPlan;
 }
+
+/** A batch out in the filter worker threads: its events as they left the filter section, or why not. */
+interface Filtering {
+  batch: Event[];
+  result: Promise<Event[] | Error>;
+}
+
+const SETTLED = Symbol('settled');
+
+/** Share of the pipeline thread's time in the filter and correlate sections at which worker threads start. */
+const THREADS_AT_SHARE = 0.5;
+/** ... and the time per event (µs) from which the hand-over to threads pays. */
+const THREADS_AT_MICROS = 40;
 
 type Instance = InputInstance | FilterInstance | OutputInstance;
 
@@ -79,6 +96,8 @@ export class Pipeline {
   private stopping = false;
   private started = false;
   private worker?: Promise<void>;
+  /** The filter section's worker threads, once started (see filter-workers.ts). */
+  private pool?: FilterWorkers;
   private inFlight = new Set<Promise<void>>();
   /** Batches delivered whose acknowledgement waits for an output's buffered write. */
   private acking = new Set<Promise<void>>();
@@ -214,65 +233,23 @@ export class Pipeline {
       }
       const route = compileRouter(stmts('output'), new Map(outputNodes.map((n, i) => [n, i])));
       const filters: RunningFilter[] = [];
-      const collect: Next = (e) => void this.collected.push(e);
-      const chain = async (body: Statement[], next: Next): Promise<Next> => {
-        let cont = next;
-        for (let i = body.length - 1; i >= 0; i--) cont = await this.compileStatement(body[i]!, cont, plan, filters, take, chain);
-        return cont;
+      const host: ChainHost = {
+        take: (p) => take<FilterInstance>(p),
+        metrics: (p) => this.context(p).metrics,
+        added: (p, instance, next) => void filters.push({ plan: p, instance, next }),
       };
-      const afterFilters = await chain(stmts('correlate'), collect);
-      const process = await chain(stmts('filter'), afterFilters);
+      const collect: Next = (e) => void this.collected.push(e);
+      const correlate = await compileChain(stmts('correlate'), collect, plan, host);
+      const filterCount = filters.length;
+      const process = await compileChain(stmts('filter'), correlate, plan, host);
       const preparers = filters.filter((f) => typeof f.instance.prepare === 'function').map((f) => f.instance);
-      return { inputs, filters, preparers, outputs, process, route };
+      // the filter section's plugins (compiled after correlate's, so they follow them in `filters`)
+      const filterSection = filters.slice(filterCount);
+      return { inputs, filters, preparers, outputs, process, correlate, route, threads: threadPlan(plan, filterSection, this.settings, this.clock) };
     } catch (e) {
       for (const inst of created) await closeInstance(inst).catch(() => {});
       throw e;
     }
-  }
-
-  private async compileStatement(
-    s: Statement,
-    next: Next,
-    plan: PipelinePlan,
-    filters: RunningFilter[],
-    take: <T extends Instance>(p: PluginPlan) => Promise<T>,
-    chain: (body: Statement[], next: Next) => Promise<Next>,
-  ): Promise<Next> {
-    if (s.type === 'branch') {
-      const arms: { test: (e: Event) => boolean; body: Next }[] = [];
-      for (const a of s.arms) arms.push({ test: compileCondition(a.condition), body: await chain(a.body, next) });
-      const otherwise = s.otherwise ? await chain(s.otherwise, next) : next;
-      if (arms.length === 1) {
-        const { test, body } = arms[0]!;
-        return (e) => (test(e) ? body(e) : otherwise(e));
-      }
-      return (e) => {
-        for (const arm of arms) if (arm.test(e)) return arm.body(e);
-        otherwise(e);
-      };
-    }
-    const p = plan.plugins.get(s)!;
-    const instance = await take<FilterInstance>(p);
-    filters.push({ plan: p, instance, next });
-    const decorate = compileDecorator(p.common, p.kind);
-    const counters = this.context(p).metrics.scope('events');
-    const cin = counters.counter('in');
-    const cout = counters.counter('out');
-    const emit = (e: Event) => {
-      cout.inc();
-      next(e);
-    };
-    // a filter may write fields directly: its events' cached JSON text is dropped unless it only reads
-    const readsOnly = p.def.readsOnly === true;
-    return (e) => {
-      cin.inc();
-      const matched = instance.filter(e, emit);
-      if (!readsOnly) e.changed();
-      if (e.cancelled) return;
-      if (matched !== false && decorate !== undefined) decorate(e);
-      cout.inc();
-      next(e);
-    };
   }
 
   /** Starts inputs, timers and the worker. */
@@ -332,27 +309,131 @@ export class Pipeline {
     const batchSize = num(this.settings, 'pipeline.batch.size');
     const delay = num(this.settings, 'pipeline.batch.delay');
     const maxInFlight = Math.max(1, num(this.settings, 'pipeline.workers'));
+    this.logThreadPlan();
+    // batches handed to filter worker threads, in queue order; each is finished (correlate,
+    // outputs) only after the ones before it, so order is kept whichever thread is quicker
+    const filtering: Filtering[] = [];
+    let taking: Promise<Event[] | null> | undefined;
     for (;;) {
-      if (this.pendingSwap) await this.swap();
-      const batch = await this.queue.take(batchSize, delay);
+      if (this.pendingSwap) {
+        while (filtering.length > 0) await this.afterThreads(filtering.shift()!, maxInFlight);
+        await this.swap();
+      }
+      if (filtering.length > 0) {
+        const head = filtering[0]!;
+        // two batches per thread keep every thread busy; past that, or when the oldest is back, finish it
+        const finish = filtering.length >= 2 * this.pool!.size || (await Promise.race([(taking ??= this.queue.take(batchSize, delay)), head.result.then(() => SETTLED)])) === SETTLED;
+        if (finish) {
+          await this.afterThreads(filtering.shift()!, maxInFlight);
+          continue;
+        }
+      }
+      const batch = await (taking ??= this.queue.take(batchSize, delay));
+      taking = undefined;
       if (batch === null) break;
       if (this.flushDue.size > 0) this.runFlushes(false);
       if (batch.length > 0) {
-        const preparers = this.stages.preparers;
-        for (let i = 0; i < preparers.length; i++) preparers[i]!.prepare!(batch);
-        const process = this.stages.process;
-        for (let i = 0; i < batch.length; i++) process(batch[i]!);
-        this.eventsFiltered.inc(batch.length);
+        const pool = this.pool?.ready ? this.pool : undefined;
+        if (pool !== undefined) {
+          filtering.push({ batch, result: pool.run(batch).catch((err: Error) => err) });
+          continue;
+        }
+        if (filtering.length > 0) {
+          // the threads failed with batches still out: this one waits its turn, then runs here
+          filtering.push({ batch, result: Promise.resolve(new Error('filter worker threads stopped')) });
+          continue;
+        }
+        this.filterHere(batch);
       }
-      if (this.collected.length > 0) {
-        const p = this.deliver(this.collected, batch);
-        this.collected = [];
-        this.inFlight.add(p);
-        void p.then(() => this.inFlight.delete(p));
-        if (this.inFlight.size >= maxInFlight) await Promise.race(this.inFlight);
-      } else if (batch.length > 0) this.queue.ack(batch);
+      await this.afterFilters(batch, maxInFlight);
     }
+    while (filtering.length > 0) await this.afterThreads(filtering.shift()!, maxInFlight);
     await Promise.all(this.inFlight);
+  }
+
+  /** Runs a batch through the filter and correlate sections on this thread. */
+  private filterHere(batch: Event[]): void {
+    const t0 = performance.now();
+    const preparers = this.stages.preparers;
+    for (let i = 0; i < preparers.length; i++) preparers[i]!.prepare!(batch);
+    const process = this.stages.process;
+    for (let i = 0; i < batch.length; i++) process(batch[i]!);
+    this.eventsFiltered.inc(batch.length);
+    if (this.stages.threads.threads > 0) this.noteFilterTime(t0, performance.now(), batch.length);
+  }
+
+  /** Time the filter and correlate sections took on this thread in the current window of about a second. */
+  private busy = { ms: 0, events: 0, since: performance.now() };
+
+  /**
+   * Starts the worker threads once the sections kept this thread busy for more than half of a
+   * second's window at a cost per event that the hand-over is worth. Measured (BENCHMARKS.md,
+   * "Filter worker threads"): handing an event over and back costs the pipeline thread 3-5 µs,
+   * about what a light section (the homelab grok) costs, so there the threads only add CPU and
+   * memory; a heavy section gains.
+   */
+  private noteFilterTime(t0: number, t1: number, events: number): void {
+    const b = this.busy;
+    b.ms += t1 - t0;
+    b.events += events;
+    const window = t1 - b.since;
+    if (window < 1000) return;
+    const share = b.ms / window;
+    const micros = (b.ms * 1000) / b.events;
+    b.ms = 0;
+    b.events = 0;
+    b.since = t1;
+    if (share >= THREADS_AT_SHARE && micros >= THREADS_AT_MICROS && this.pool === undefined) this.startThreads(share, micros);
+  }
+
+  private startThreads(share: number, micros: number): void {
+    const plan = this.stages.threads;
+    const settings = this.settings;
+    this.logger.info({ threads: plan.threads, busy: Math.round(share * 100) / 100, us_per_event: Math.round(micros) }, 'the filter section keeps the pipeline thread busy: starting worker threads');
+    this.pool = new FilterWorkers(
+      plan.threads,
+      {
+        sources: plan.sources!,
+        hintKeys: plan.hintKeys!,
+        settings,
+        workingDir: this.workingDir,
+        dataDir: this.dataDir,
+        pipelineId: this.id,
+        logLevel: String(settings['log.level'] ?? 'info'),
+        logFormat: settings['log.format'] === 'json' ? 'json' : 'plain',
+      },
+      this.metrics,
+      this.logger,
+    );
+  }
+
+  /** A batch back from the threads goes through correlate; if the threads failed, it is filtered here instead. */
+  private async afterThreads(f: Filtering, maxInFlight: number): Promise<void> {
+    const r = await f.result;
+    if (r instanceof Error) this.filterHere(f.batch);
+    else {
+      const correlate = this.stages.correlate;
+      for (let i = 0; i < r.length; i++) correlate(r[i]!);
+      this.eventsFiltered.inc(f.batch.length);
+    }
+    await this.afterFilters(f.batch, maxInFlight);
+  }
+
+  /** Hands what the batch produced to the outputs (or acknowledges it when nothing came out). */
+  private async afterFilters(batch: Event[], maxInFlight: number): Promise<void> {
+    if (this.collected.length > 0) {
+      const p = this.deliver(this.collected, batch);
+      this.collected = [];
+      this.inFlight.add(p);
+      void p.then(() => this.inFlight.delete(p));
+      if (this.inFlight.size >= maxInFlight) await Promise.race(this.inFlight);
+    } else if (batch.length > 0) this.queue.ack(batch);
+  }
+
+  private logThreadPlan(): void {
+    const t = this.stages.threads;
+    if (t.threads > 0) this.logger.debug({ threads: t.threads }, 'the filter section may run in worker threads (they start when it keeps the pipeline thread busy)');
+    else this.logger.debug({ reason: t.reason }, 'the filter section runs on the pipeline thread');
   }
 
   private runFlushes(final: boolean, filters?: RunningFilter[]): void {
@@ -481,6 +562,9 @@ export class Pipeline {
       const prev = old.outputs.find((x) => x.instance === o.instance);
       if (prev) o.tail = prev.tail;
     }
+    // the threads hold the old config's filters: new ones start with the next full batch
+    await this.pool?.close();
+    this.pool = undefined;
     this.armFlushTimers();
     this.pendingSwap = undefined;
     this.logger.info('configuration reloaded');
@@ -514,6 +598,7 @@ export class Pipeline {
       this.collected = [];
       await p;
     }
+    await this.pool?.close();
     this.abort.abort();
     for (const f of this.stages.filters) await closeInstance(f.instance).catch((err) => this.logger.error({ err }, 'filter failed to close'));
     for (const o of this.stages.outputs) {

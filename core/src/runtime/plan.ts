@@ -1,6 +1,7 @@
 import type { Attribute, ConfigAst, Loc, PluginNode, SectionKind, Statement, Value } from '../config/ast.js';
 import { compileCondition } from '../config/conditions.js';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
+import type { ConfigSource } from '../config/load.js';
 import type { PluginDefinition, PluginKind } from '../plugin/define.js';
 import { resolveOptions, type CodecRef, type Schema } from '../plugin/options.js';
 import type { PluginRegistry } from '../registry/registry.js';
@@ -33,6 +34,8 @@ export interface PluginPlan {
 export interface PipelinePlan {
   ast: ConfigAst;
   plugins: Map<PluginNode, PluginPlan>;
+  /** The config texts the plan was parsed from: filter worker threads parse their own copy. */
+  sources?: ConfigSource[];
 }
 
 const SECTION_KIND: Record<SectionKind, PluginKind> = { input: 'input', filter: 'filter', correlate: 'correlate', output: 'output' };

@@ -95,6 +95,8 @@ export default definePlugin({
   name: 'csv',
   description: 'Parses comma-separated (or other separator) values into fields.',
   options,
+  // names detected from a first line live in the instance: one instance must see every line
+  parallel: (o) => !(o.autodetect_column_names && o.columns.length === 0),
   check(o) {
     compile(o);
   },

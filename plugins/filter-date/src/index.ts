@@ -83,6 +83,7 @@ function yearIn(zone: Zone, ms: number): number {
 export default definePlugin({
   kind: 'filter',
   name: 'date',
+  parallel: true,
   description: 'Parses a date from a field into @timestamp (or another target), as Logstash’s date filter.',
   options,
   check(o) {

@@ -7,6 +7,7 @@ const options = {
 export default definePlugin({
   kind: 'filter',
   name: 'drop',
+  parallel: true,
   description: 'Drops events (all of them, or a random share).',
   options,
   create(o) {

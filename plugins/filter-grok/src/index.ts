@@ -71,6 +71,7 @@ function toText(v: unknown): string {
 export default definePlugin({
   kind: 'filter',
   name: 'grok',
+  parallel: true,
   description: "Parses text into fields with named regular expressions (Logstash grok, legacy pattern set)",
   options,
   check(o, env) {

@@ -16,6 +16,7 @@ const TIMESTAMP_FAILURE_FIELD = '_@timestamp';
 export default definePlugin({
   kind: 'filter',
   name: 'json',
+  parallel: true,
   description: 'Parses JSON text from a field into the event or a target field.',
   options,
   create(o, ctx) {

@@ -82,6 +82,7 @@ function compileKv(o: Resolved<typeof options>) {
 export default definePlugin({
   kind: 'filter',
   name: 'kv',
+  parallel: true,
   description: 'Parses key=value pairs (query strings, firewall and postfix logs) into fields.',
   options,
   check(o) {

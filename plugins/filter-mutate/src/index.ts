@@ -53,6 +53,7 @@ function compileSteps(o: Resolved<typeof options>, warn: (msg: string) => void):
 export default definePlugin({
   kind: 'filter',
   name: 'mutate',
+  parallel: true,
   description: 'Renames, replaces, converts and edits fields, in Logstash’s fixed order.',
   options,
   check(o) {

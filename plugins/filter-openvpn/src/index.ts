@@ -16,6 +16,7 @@ const PARTS = ['event', 'common_name', 'username', 'real_ip', 'real_port', 'virt
 export default definePlugin({
   kind: 'filter',
   name: 'openvpn',
+  parallel: true,
   description: 'Parses OpenVPN server log lines (connect, auth failure, TLS error, disconnect, assigned address) into fields; tags them openvpn.',
   options,
   create(o) {

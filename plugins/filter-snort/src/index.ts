@@ -18,6 +18,7 @@ const options = {
 export default definePlugin({
   kind: 'filter',
   name: 'snort',
+  parallel: true,
   description: 'Parses Snort and Suricata fast-alert lines (with or without a syslog header) into fields; tags them snort.',
   options,
   create(o) {

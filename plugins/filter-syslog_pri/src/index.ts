@@ -16,6 +16,7 @@ const DEFAULT_PRIORITY = 13;
 export default definePlugin({
   kind: 'filter',
   name: 'syslog_pri',
+  parallel: true,
   description: 'Splits a syslog PRI number into facility and severity codes and names.',
   options,
   create(o) {

@@ -259,7 +259,7 @@ export default definePlugin({
         const groups = new Map<string, { text: string; n: number }>();
         for (let i = 0; i < events.length; i++) {
           const e = events[i]!;
-          const rendered = confinement.render(e.fields);
+          const rendered = confinement.render(e);
           const target = confinement.targetOf(rendered);
           if (target.failure !== undefined) {
             pathFailures.inc();

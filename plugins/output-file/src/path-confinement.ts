@@ -1,5 +1,5 @@
 import { join, resolve, sep } from 'node:path';
-import type { Template } from '@pipeline/core';
+import type { Event, Template } from '@pipeline/core';
 
 /** C0 controls but NUL (refused outright), DEL and the C1 controls. */
 const CONTROL = /[\x01-\x1f\x7f-\x9f]/g;
@@ -69,7 +69,8 @@ export class PathConfinement {
     return { file };
   }
 
-  render(fields: Parameters<Template['render']>[0]): string {
-    return this.template.render(fields);
+  /** The event's path; a static one without reading the event (whose fields may still be unparsed text). */
+  render(e: Event): string {
+    return this.template.dynamic ? this.template.render(e.fieldsForKeys(this.template.keys)) : this.template.source;
   }
 }
