@@ -244,18 +244,37 @@ export class Dissector {
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k]!;
       let v: string | undefined;
-      if (slot.normal >= 0) v = s.slice(starts[slot.normal]!, ends[slot.normal]!);
-      else if (slot.appends.length > 0) {
+      // while the value is one stretch of `s` (parts joined by the very text between them, as in
+      // `%{ts} %{+ts}` on "Oct 11"), it stays a range and is sliced once
+      let rs = -1;
+      let re = -1;
+      if (slot.normal >= 0) {
+        rs = starts[slot.normal]!;
+        re = ends[slot.normal]!;
+      } else if (slot.appends.length > 0) {
         // an append may start from a value the event already has
         const old = slot.ref.get(fields);
-        v = old === undefined || old === null ? undefined : valueToString(old);
+        if (old !== undefined && old !== null) v = valueToString(old);
       }
       const appends = slot.appends;
       for (let j = 0; j < appends.length; j++) {
         const a = appends[j]!;
-        const part = s.slice(starts[a.index]!, ends[a.index]!);
-        v = v === undefined ? part : v + a.join + part;
+        const as = starts[a.index]!;
+        const ae = ends[a.index]!;
+        if (rs >= 0) {
+          if (as === re + a.join.length && s.startsWith(a.join, re)) {
+            re = ae;
+            continue;
+          }
+          v = s.slice(rs, re);
+          rs = -1;
+        }
+        if (v === undefined) {
+          rs = as;
+          re = ae;
+        } else v = v + a.join + s.slice(as, ae);
       }
+      if (rs >= 0) v = s.slice(rs, re);
       staged[k] = v;
     }
     // indirect fields: the name is the value of the key field, as the event will have it
@@ -283,12 +302,10 @@ export class Dissector {
         if (ts === undefined) return false;
       }
     }
-    // every check passed: write
+    // every check passed: write (a slot always has a value: a normal field's or an append's)
     for (let k = 0; k < slots.length; k++) {
-      const v = staged[k];
-      if (v === undefined) continue;
       const slot = slots[k]!;
-      slot.ref.set(fields, slot.timestamp ? ts : v);
+      slot.ref.set(fields, slot.timestamp ? ts : staged[k]);
     }
     for (let j = 0; j < indirects.length; j++) {
       const name = names[j]!;

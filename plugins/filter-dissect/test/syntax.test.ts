@@ -76,6 +76,10 @@ describe('dissect: padding (->)', () => {
   it('without -> the same padding makes empty fields', async () => {
     assert.deepEqual((await run('%{a} %{b} %{c}', 'x  y z')).out, { a: 'x', b: '', c: 'y z' });
   });
+  it('an append after padding joins with the pattern’s delimiter, not the padding', async () => {
+    assert.deepEqual((await run('%{ts->} %{+ts} %{+ts} %{host}', 'Feb  5 17:32:18 web1')).out, { ts: 'Feb 5 17:32:18', host: 'web1' });
+    assert.deepEqual((await run('%{ts->} %{+ts} %{+ts} %{host}', 'Feb 15 17:32:18 web1')).out, { ts: 'Feb 15 17:32:18', host: 'web1' });
+  });
   it('multi-character delimiters repeat whole', async () => {
     assert.deepEqual((await run('%{a->}   %{b->}---%{c}', 'foo            bar------------baz')).out, { a: 'foo', b: 'bar', c: 'baz' });
   });
