@@ -50,6 +50,9 @@ describe('dissect: fields and delimiters', () => {
     assert.deepEqual([event.get('a'), event.get('b')], ['one', 'two\nthree']);
     assert.deepEqual((await run('%{a}\\n%{b}', 'one\\ntwo')).out, { a: 'one', b: 'two' });
   });
+  it('a delimiter at the very start ends an empty first field', async () => {
+    assert.deepEqual((await run('%{a} %{b}', ' x')).out, { a: '', b: 'x' });
+  });
   it('multibyte characters in delimiters and values', async () => {
     assert.deepEqual((await run('%{a}.࿏.%{b}', '⟳༒.࿏.༒⟲')).out, { a: '⟳༒', b: '༒⟲' });
     assert.deepEqual((await run('%{a}', '子')).out, { a: '子' });
