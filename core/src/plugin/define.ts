@@ -219,7 +219,7 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends S
    * throttle, csv's autodetected header, anything with `flush`) leaves it unset, or answers per
    * options, and its section runs on the pipeline thread.
    */
-  readonly parallel?: boolean | ((options: Resolved<S>) => boolean);
+  readonly parallel?: boolean | OptionsTest<Resolved<S>>;
   /** Filters and correlate stages: how often `flush` runs, in ms (Logstash flushes every 5 s). */
   readonly flushIntervalMs?: number;
   /**
@@ -240,6 +240,9 @@ export interface CheckEnv {
   /** Resolves a path named in a config, as the plugin's context will at run time. */
   resolvePath(p: string): string;
 }
+
+/** A function of a plugin's options, compared like a method (bivariantly), as `check` is. */
+type OptionsTest<O> = { bivariant(options: O): boolean }['bivariant'];
 
 export const PLUGIN_BRAND = Symbol.for('pipeline.plugin.definition');
 

@@ -183,6 +183,10 @@ export class FilterWorkers {
     return this.state === 'ready';
   }
 
+  get starting(): boolean {
+    return this.state === 'starting';
+  }
+
   get failed(): boolean {
     return this.state === 'failed';
   }

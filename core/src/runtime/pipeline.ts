@@ -333,6 +333,8 @@ export class Pipeline {
       if (batch === null) break;
       if (this.flushDue.size > 0) this.runFlushes(false);
       if (batch.length > 0) {
+        // threads starting: let their "ready" in (a full queue hands out batches without a turn of the event loop)
+        if (this.pool?.starting) await new Promise<void>((resolve) => setImmediate(resolve));
         const pool = this.pool?.ready ? this.pool : undefined;
         if (pool !== undefined) {
           filtering.push({ batch, result: pool.run(batch).catch((err: Error) => err) });
