@@ -6,8 +6,10 @@ import { SAMPLES } from './samples.js';
 const lib = new Map(builtinPatterns());
 const opts = { namedCapturesOnly: true, target: undefined, overwrite: new Set<string>() };
 
-test('the legacy library has its 317 names, each with samples', () => {
-  assert.equal(lib.size, 317);
+test("the legacy library has Logstash's 317 names plus TIMESTAMP_CN and HAPROXYERROR, each with samples", () => {
+  // the two extra names are Pipeline's; no Logstash name refers to them
+  assert.equal(lib.size, 319);
+  assert.ok(lib.has('TIMESTAMP_CN') && lib.has('HAPROXYERROR'));
   const missing = [...lib.keys()].filter((n) => !(n in SAMPLES));
   assert.deepEqual(missing, []);
 });
@@ -55,6 +57,9 @@ test('library: REDISLOG keeps its trailing space', () => {
   assert.equal(lib.get('REDISLOG')!.endsWith('\\* '), true);
 });
 
-test('library: later definitions win (JAVACLASS from the second java block)', () => {
-  assert.equal(lib.get('JAVACLASS'), '(?:[a-zA-Z0-9-]+\\.)+[A-Za-z0-9$]+');
+test('library: JAVACLASS and JAVAFILE are defined once, as in Logstash (a class without a package, a file with a space)', () => {
+  const g = compileGrok('^%{JAVASTACKTRACEPART}$', lib, opts);
+  const fields: Record<string, unknown> = {};
+  applyCaptures(g.regex.exec('    at Main.run(Native Method)')!, g.slots, fields, false);
+  assert.deepEqual(fields, { class: 'Main', method: 'run', file: 'Native Method' });
 });

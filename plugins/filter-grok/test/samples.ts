@@ -111,7 +111,7 @@ export const SAMPLES: Record<string, Sample> = {
   COMBINEDAPACHELOG: { pos: '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0"', neg: '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 - -' },
 
   // ---------------- java
-  JAVACLASS: { pos: 'com.example.Service', neg: 'Service' },
+  JAVACLASS: { pos: 'com.example.Service', neg: '12.34' },
   JAVAFILE: { pos: 'Service.java', neg: '(:)' },
   JAVAMETHOD: { pos: '<clinit>', neg: '9()' },
   JAVASTACKTRACEPART: { pos: '  at com.example.Service.run(Service.java:42)', neg: 'at run' },
@@ -237,6 +237,8 @@ export const SAMPLES: Record<string, Sample> = {
   EXIM_MSG_SIZE: { pos: 'S=2048', neg: 'S=big' },
   EXIM_HEADER_ID: { pos: 'id=abc123@example.com', neg: 'id=' },
   EXIM_SUBJECT: { pos: 'T="Hello there"', neg: 'T=Hello' },
+  EXIM_UNKNOWN_FIELD: { pos: 'X=TLSv1:AES256-SHA:256', neg: 'no key here' },
+  EXIM_NAMED_FIELDS: { pos: ' H=mail.example.com [192.0.2.1] P=esmtp X=TLSv1 S=2048', neg: null },
   EXIM_MESSAGE_ARRIVAL: { pos: '2024-03-01 12:00:00 [4242] 1hnTqz-0004Yq-6C <= alice@example.com H=mail.example.com [192.0.2.1] P=esmtp S=2048 for bob@example.org', neg: '2024-03-01 12:00:00 1hnTqz-0004Yq-6C => bob@example.org' },
   EXIM: { pos: '2024-03-01 12:00:00 1hnTqz-0004Yq-6C <= alice@example.com S=100', neg: '2024-03-01 12:00:00 1hnTqz-0004Yq-6C Completed' },
 
@@ -315,7 +317,7 @@ export const SAMPLES: Record<string, Sample> = {
   NAGIOS_PASSIVE_HOST_CHECK: { pos: 'PASSIVE HOST CHECK: web01;0;OK', neg: 'PASSIVE HOST web01' },
   NAGIOS_SERVICE_EVENT_HANDLER: { pos: 'SERVICE EVENT HANDLER: web01;HTTP;CRITICAL;SOFT;restart-httpd', neg: 'SERVICE EVENT web01', whole: 'SERVICE EVENT HANDLER: web01;HTTP;CRITICAL;SOFT;' },
   NAGIOS_HOST_EVENT_HANDLER: { pos: 'HOST EVENT HANDLER: web01;DOWN;SOFT;wake-host', neg: 'HOST EVENT web01', whole: 'HOST EVENT HANDLER: web01;DOWN;SOFT;' },
-  NAGIOS_TIMEPERIOD_TRANSITION: { pos: 'TIMEPERIOD TRANSITION: 24x7;-1;1', neg: 'TIMEPERIOD 24x7', whole: 'TIMEPERIOD TRANSITION: 24x7;-1;' },
+  NAGIOS_TIMEPERIOD_TRANSITION: { pos: 'TIMEPERIOD TRANSITION: 24x7;-1;1', neg: 'TIMEPERIOD 24x7' },
   NAGIOS_EC_LINE_DISABLE_SVC_CHECK: { pos: 'EXTERNAL COMMAND: DISABLE_SVC_CHECK;web01;HTTP', neg: 'EXTERNAL COMMAND: ENABLE_SVC_CHECK;web01;HTTP', whole: 'EXTERNAL COMMAND: DISABLE_SVC_CHECK;web01;' },
   NAGIOS_EC_LINE_DISABLE_HOST_CHECK: { pos: 'EXTERNAL COMMAND: DISABLE_HOST_CHECK;web01', neg: 'EXTERNAL COMMAND: ENABLE_HOST_CHECK;web01', whole: 'EXTERNAL COMMAND: DISABLE_HOST_CHECK;' },
   NAGIOS_EC_LINE_ENABLE_SVC_CHECK: { pos: 'EXTERNAL COMMAND: ENABLE_SVC_CHECK;web01;HTTP', neg: 'EXTERNAL COMMAND: DISABLE_SVC_CHECK;web01;HTTP', whole: 'EXTERNAL COMMAND: ENABLE_SVC_CHECK;web01;' },
