@@ -6,6 +6,7 @@
  */
 import { fieldRef, type FieldRef, type Fields } from '@pipeline/core';
 import { expandPattern } from './expand.js';
+import { RepeatFixer, type RepeatLoop } from './onig/repeat.js';
 import { translate, type Translation } from './onig/translate.js';
 import { rubyToF, rubyToI } from './ruby-numbers.js';
 
@@ -27,6 +28,10 @@ export interface CompiledGrok {
   readonly literal: string | undefined;
   /** How many groups captureGroups(slots) lists (offsets the match worker sends back). */
   readonly groupCount: number;
+  /** Repeated groups holding named groups (Oniguruma keeps their last set values; see onig/repeat.ts). */
+  readonly repeats: readonly RepeatLoop[];
+  /** Their fix, undefined when the pattern has none (the usual case: nothing extra per match). */
+  readonly repeat: RepeatFixer | undefined;
 }
 
 export interface CompileOptions {
@@ -85,7 +90,15 @@ export function compileGrok(pattern: string, library: Map<string, string>, opts:
     slots.push({ field, ref: fieldRef(full), coerce, indices, overwrite: opts.overwrite.has(field) || opts.overwrite.has(full) });
   }
   const literal = t.requiredLiteral !== undefined && t.requiredLiteral.length >= 2 ? t.requiredLiteral : undefined;
-  return { pattern, regex: new RegExp(t.source, t.flags), slots, literal, groupCount: captureGroups(slots).length };
+  const repeat = t.repeats.length > 0 ? new RepeatFixer(t.repeats, t.source, t.flags) : undefined;
+  return { pattern, regex: new RegExp(t.source, t.flags), slots, literal, groupCount: captureGroups(slots).length, repeats: t.repeats, repeat };
+}
+
+/** Runs the pattern on the input as Logstash would: the match, with repeated groups' captures fixed. */
+export function execGrok(g: CompiledGrok, input: string): RegExpExecArray | null {
+  const m = g.regex.exec(input);
+  if (m !== null && g.repeat !== undefined) g.repeat.fixMatch(input, m);
+  return m;
 }
 
 /**

@@ -3,12 +3,12 @@
  * filter does with its legacy pattern library (ecs_compatibility => disabled).
  */
 import { definePlugin, fieldRef, opt, ConfigError, type Event, type FieldRef, type Fields, type Resolved } from '@pipeline/core';
-import { applyCaptureOffsets, applyCaptures, captureGroups, compileGrok, type CompiledGrok } from './compile.js';
+import { applyCaptureOffsets, applyCaptures, captureGroups, compileGrok, execGrok, type CompiledGrok } from './compile.js';
 import { buildLibrary } from './library.js';
 import { provenSafe } from './onig/backtrack.js';
 import { sharedGuard } from './worker-guard.js';
 
-export { compileGrok, applyCaptures } from './compile.js';
+export { compileGrok, applyCaptures, execGrok } from './compile.js';
 export { builtinPatterns, buildLibrary, BUILTIN_PATTERNS_DIR } from './library.js';
 export { translate, UntranslatableError } from './onig/translate.js';
 export { expandPattern, GrokPatternError } from './expand.js';
@@ -104,7 +104,7 @@ export default definePlugin({
         return {
           g,
           inlineMax: guard === undefined ? Infinity : -1,
-          entry: guard === undefined ? -1 : guard.register({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots) }),
+          entry: guard === undefined ? -1 : guard.register({ source: g.regex.source, flags: g.regex.flags, literal: g.literal, groups: captureGroups(g.slots), repeats: g.repeats.length > 0 ? [...g.repeats] : undefined }),
         };
       });
     });
@@ -219,7 +219,7 @@ export default definePlugin({
           if (r === TIMEOUT) return TIMEOUT;
           matched = r;
         } else {
-          const m = g.regex.exec(input);
+          const m = execGrok(g, input);
           matched = m !== null;
           if (m !== null) applyCaptures(m, g.slots, fields, keepEmpty);
         }

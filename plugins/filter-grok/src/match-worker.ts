@@ -6,6 +6,7 @@
  * worker then carries on with the next item. Protocol and layout: worker-protocol.ts.
  */
 import { workerData } from 'node:worker_threads';
+import { RepeatFixer } from './onig/repeat.js';
 import { CTL, META, META_STRIDE, TIME, TIME_BLOCK, pack, sharedNow, type WorkerInit } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
@@ -24,6 +25,8 @@ interface Runner {
   groups: Int32Array;
   /** Where this pattern's offsets start within an item's results. */
   offset: number;
+  /** Captures of repeated groups, fixed to Oniguruma's values before they go back. */
+  repeat: RepeatFixer | undefined;
 }
 
 // `d` (hasIndices) gives each group's offsets: the filter cuts the captures from its own string.
@@ -36,7 +39,8 @@ function runners(e: number): Runner[] {
     const src = init.entries[e]!;
     let offset = src.length;
     list = src.map((p) => {
-      const r = { re: new RegExp(p.source, p.flags + 'd'), literal: p.literal, groups: Int32Array.from(p.groups), offset };
+      const repeat = p.repeats !== undefined ? new RepeatFixer(p.repeats, p.source, p.flags) : undefined;
+      const r = { re: new RegExp(p.source, p.flags + 'd'), literal: p.literal, groups: Int32Array.from(p.groups), offset, repeat };
       offset += 2 * p.groups.length;
       return r;
     });
@@ -75,6 +79,7 @@ function runItem(g: number, j: number, lastEvent: number): number {
     if (found === null) continue;
     results[base + i] = 1;
     const indices = found.indices!;
+    if (p.repeat !== undefined) p.repeat.fixIndices(input, indices as unknown as ([number, number] | undefined)[]);
     const groups = p.groups;
     let q = base + p.offset;
     for (let k = 0; k < groups.length; k++, q += 2) {

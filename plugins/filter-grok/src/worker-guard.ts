@@ -78,7 +78,7 @@ export class SharedGuard {
   /** Adds one pattern; returns its entry number. The worker picks it up before it is first used. */
   register(p: WorkerPattern): number {
     this.users++;
-    const key = JSON.stringify([p.source, p.flags, p.literal, p.groups]);
+    const key = JSON.stringify([p.source, p.flags, p.literal, p.groups, p.repeats]);
     const known = this.entryOf.get(key);
     if (known !== undefined) return known;
     // what is queued runs on the worker as it is: finish it before that worker is replaced

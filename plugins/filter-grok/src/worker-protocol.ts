@@ -54,6 +54,8 @@ export function sharedNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+import type { RepeatLoop } from './onig/repeat.js';
+
 /** What the worker needs to know about one pattern. */
 export interface WorkerPattern {
   source: string;
@@ -62,6 +64,8 @@ export interface WorkerPattern {
   literal?: string;
   /** Group numbers whose offsets go back, in applyCaptureOffsets order. */
   groups: number[];
+  /** Repeated groups whose captures the worker fixes before sending them (onig/repeat.ts). */
+  repeats?: RepeatLoop[];
 }
 
 export interface WorkerInit {

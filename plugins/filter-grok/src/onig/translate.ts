@@ -7,13 +7,16 @@
  * names may repeat and may be any text (`NUMBER:bytes:int`, `[a][b]`). JavaScript differs on each
  * of these, and lacks atomic groups, possessive quantifiers, `\A \Z \z \h`, inline flags and nested
  * classes. The translator parses the source once and emits an equivalent JS source (flags `su`)
- * plus a side table of capture groups: JS group number → grok name. Anything with no faithful
- * equivalent (subexpression calls, absent operator, conditionals, `\K`, `\X`) is refused with an
- * error naming the construct.
+ * plus a side table of capture groups: JS group number → grok name. Named groups inside repeated
+ * groups keep their last set value in Oniguruma, not in JS: such loops are listed (`repeats`) for
+ * the fix after the match (repeat.ts). Anything with no faithful equivalent (subexpression calls,
+ * absent operator, conditionals, `\K`, `\X`) is refused with an error naming the construct.
  */
 import { UNICODE_WORD, UntranslatableError, numericEscape, parseClass, propertyEscape } from './char-class.js';
+import type { RepeatLoop } from './repeat.js';
 
 export { UntranslatableError };
+export type { RepeatLoop };
 
 /** One capturing group of the emitted JS regex. */
 export interface GroupInfo {
@@ -36,9 +39,28 @@ export interface Translation {
   names: { name: string; indices: number[] }[];
   /** The longest literal text every match contains (a cheap indexOf pre-check), if any. */
   requiredLiteral?: string;
+  /** Repeated groups holding named groups: their captures need Oniguruma's rule (repeat.ts). */
+  repeats: RepeatLoop[];
+}
+
+/** A repeated group with named groups inside, as the parse found it. */
+interface LoopRec {
+  /** The helper group around all its iterations. */
+  all: GroupInfo;
+  /** The parts of one iteration (the quantified atom). */
+  body: Part[];
+  min: number;
+  max: number;
+  lazy: boolean;
+  /** Loops inside the body. */
+  nested: LoopRec[];
 }
 
 type Part = string | { open: GroupInfo } | { ref: GroupInfo } | WordBoundary;
+
+function opens(p: Part): p is { open: GroupInfo } {
+  return typeof p === 'object' && 'open' in p;
+}
 
 /** `\b`/`\B` placeholder, resolved once its neighbours in the sequence are known. */
 interface WordBoundary {
@@ -60,6 +82,14 @@ interface Info {
   ch?: string;
   /** Literal strings every match of this item contains. */
   lits?: string[];
+  /** Named groups that take part in every match of this item. */
+  sure?: readonly GroupInfo[];
+}
+
+function union(a: readonly GroupInfo[] | undefined, b: readonly GroupInfo[] | undefined): readonly GroupInfo[] | undefined {
+  if (a === undefined || a.length === 0) return b;
+  if (b === undefined || b.length === 0) return a;
+  return [...a, ...b];
 }
 
 const ZERO: Info = { firstAW: false, lastAW: false, nullable: true, zeroWidth: true };
@@ -120,7 +150,9 @@ function seqInfo(items: Info[]): Info {
     if (it.lits) lits.push(...it.lits);
   }
   if (run) lits.push(run);
-  return { firstAW, lastAW, nullable, zeroWidth: items.every((i) => i.zeroWidth), lits };
+  let sure: readonly GroupInfo[] | undefined;
+  for (const it of items) sure = union(sure, it.sure);
+  return { firstAW, lastAW, nullable, zeroWidth: items.every((i) => i.zeroWidth), lits, sure };
 }
 
 interface Flags {
@@ -159,6 +191,8 @@ class Translator {
   private plainCount = 0;
   private readonly plainByNumber = new Map<number, GroupInfo>();
   private readonly namedByName = new Map<string, GroupInfo[]>();
+  /** Repeated groups with named groups inside, outermost ones (nested ones hang below). */
+  private loops: LoopRec[] = [];
 
   constructor(
     readonly src: string,
@@ -176,29 +210,18 @@ class Translator {
     const requiredLiteral = (top.lits ?? []).reduce<string | undefined>((best, l) => (best === undefined || l.length > best.length ? l : best), undefined);
     if (this.pos < this.src.length) this.fail(`unmatched ')'`);
     let n = 0;
-    let out = '';
-    for (const p of this.parts) {
-      if (typeof p === 'string') out += p;
-      else if ('open' in p) {
-        p.open.index = ++n;
-        out += '(';
-      } else if ('wb' in p) out += p.resolved ?? (p.wb ? WORD_BOUNDARY : NOT_WORD_BOUNDARY);
-    }
-    // second pass: backreferences need the final numbers
-    if (this.parts.some((p) => typeof p !== 'string' && 'ref' in p)) {
-      out = '';
-      for (const p of this.parts) {
-        if (typeof p === 'string') out += p;
-        else if ('open' in p) out += '(';
-        else if ('wb' in p) out += p.resolved ?? (p.wb ? WORD_BOUNDARY : NOT_WORD_BOUNDARY);
-        else out += `(?:\\${p.ref.index})`;
-      }
-    }
+    for (const p of this.parts) if (opens(p)) p.open.index = ++n;
+    const out = emitParts(this.parts, (g) => g.index)!;
     const byIndex: GroupInfo[] = [];
     for (const g of this.groups) byIndex[g.index] = g;
     const names: { name: string; indices: number[] }[] = [];
     for (const [name, gs] of this.namedByName) names.push({ name, indices: gs.map((g) => g.index).sort((a, b) => a - b) });
-    return { source: out, flags: 'su', groups: byIndex, names, requiredLiteral };
+    const repeats: RepeatLoop[] = [];
+    for (const l of this.loops) {
+      const r = repeatLoop(l, (g) => g.index);
+      if (r !== undefined) repeats.push(r);
+    }
+    return { source: out, flags: 'su', groups: byIndex, names, requiredLiteral, repeats };
   }
 
   private emit(p: Part): void {
@@ -238,6 +261,7 @@ class Translator {
         nullable: alts.some((a) => a.nullable),
         zeroWidth: alts.every((a) => a.zeroWidth),
         lits: alts.length === 1 ? alts[0]!.lits : undefined,
+        sure: alts.length === 1 ? alts[0]!.sure : alts[0]!.sure?.filter((g) => alts.every((a) => a.sure?.includes(g))),
       };
     }
   }
@@ -288,24 +312,50 @@ class Translator {
       this.skipExtended(flags);
       const q = this.readQuantifier();
       if (q === undefined) return info;
-      info = q.min === 0 ? { ...info, nullable: true, ch: undefined, lits: undefined } : { ...info, ch: undefined, lits: info.ch !== undefined ? [info.ch] : info.lits };
-      if (quantified) this.wrap(start, '(?:', ')');
+      const body = this.parts.slice(start);
+      const bodySure = info.sure;
+      info = q.min === 0 ? { ...info, nullable: true, ch: undefined, lits: undefined, sure: undefined } : { ...info, ch: undefined, lits: info.ch !== undefined ? [info.ch] : info.lits };
+      if (quantified) {
+        this.wrap(start, '(?:', ')');
+        body.unshift('(?:');
+        body.push(')');
+      }
       let suffix = q.text;
+      let lazy = false;
+      let possessive = false;
       const next = this.src[this.pos];
       if (next === '?') {
         this.pos++;
         suffix += '?';
+        lazy = true;
       } else if (next === '+' && !q.interval) {
         // possessive: X*+ ≡ (?>X*)
         this.pos++;
-        this.parts.push(suffix);
-        this.atomicWrap(start);
-        quantified = true;
-        continue;
+        possessive = true;
       }
       this.parts.push(suffix);
+      if (q.max !== 0 && q.max !== 1) this.markLoop(start, body, bodySure, q.min, q.max, lazy);
+      if (possessive) this.atomicWrap(start);
       quantified = true;
     }
+  }
+
+  /**
+   * A repeated atom with named groups inside that an iteration may leave unset: JS clears their
+   * captures at each iteration, Oniguruma keeps them from the last iteration that set them. A
+   * helper group around the loop tells where its iterations lie, for the fix after the match
+   * (repeat.ts); the loop's body is kept to become a regex of one iteration.
+   */
+  private markLoop(start: number, body: Part[], sure: readonly GroupInfo[] | undefined, min: number, max: number, lazy: boolean): void {
+    // names every iteration sets hold the last iteration's value in JS too
+    if (!body.some((p) => opens(p) && p.open.kind === 'named' && !sure?.includes(p.open))) return;
+    const all = this.newGroup('internal');
+    this.parts.splice(start, 0, { open: all });
+    this.parts.push(')');
+    const inside = new Set(body.filter(opens).map((p) => p.open));
+    const nested = this.loops.filter((l) => inside.has(l.all));
+    this.loops = this.loops.filter((l) => !inside.has(l.all));
+    this.loops.push({ all, body, min, max, lazy, nested });
   }
 
   /** Wraps parts[start..] as an atomic group: (?:(?=(X))\N), one quantifiable unit. */
@@ -320,11 +370,12 @@ class Translator {
     this.parts.push(close);
   }
 
-  private readQuantifier(): { text: string; interval: boolean; min: number } | undefined {
+  /** A quantifier at pos, if any; max -1 means unbounded. */
+  private readQuantifier(): { text: string; interval: boolean; min: number; max: number } | undefined {
     const c = this.src[this.pos];
     if (c === '*' || c === '+' || c === '?') {
       this.pos++;
-      return { text: c, interval: false, min: c === '+' ? 1 : 0 };
+      return { text: c, interval: false, min: c === '+' ? 1 : 0, max: c === '?' ? 1 : -1 };
     }
     if (c === '{') {
       const m = /^\{(\d*)(?:(,)(\d*))?\}/.exec(this.src.slice(this.pos));
@@ -332,7 +383,8 @@ class Translator {
       this.pos += m[0].length;
       const lo = m[1] === '' ? '0' : m[1]!;
       const text = m[2] === undefined ? `{${lo}}` : `{${lo},${m[3]}}`;
-      return { text, interval: true, min: Number(lo) };
+      const max = m[2] === undefined ? Number(lo) : m[3] === '' ? -1 : Number(m[3]);
+      return { text, interval: true, min: Number(lo), max };
     }
     return undefined;
   }
@@ -581,11 +633,12 @@ class Translator {
     if (named) {
       this.pos += named[0].length;
       const name = named[1] ?? named[2]!;
-      this.emit({ open: this.newGroup('named', name) });
+      const g = this.newGroup('named', name);
+      this.emit({ open: g });
       const info = this.alternation(flags, depth + 1);
       close();
       this.emit(')');
-      return info;
+      return { ...info, sure: union(info.sure, [g]) };
     }
     const flagGroup = /^\(\?([imx]*)(?:-([imx]*))?(:|\))/.exec(rest);
     if (flagGroup && (flagGroup[1] || flagGroup[2] !== undefined)) {
@@ -608,6 +661,46 @@ class Translator {
     if (rest.startsWith('(?(')) this.fail('a conditional group (?(cond)...)');
     this.fail(`the group syntax '${rest.slice(0, 4)}'`);
   }
+}
+
+/**
+ * JS source of parts; `num` gives a group's number (undefined: the group is not in this source,
+ * so a backreference to it cannot be written: the result is undefined).
+ */
+function emitParts(parts: readonly Part[], num: (g: GroupInfo) => number | undefined): string | undefined {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') out += p;
+    else if ('open' in p) out += '(';
+    else if ('wb' in p) out += p.resolved ?? (p.wb ? WORD_BOUNDARY : NOT_WORD_BOUNDARY);
+    else {
+      const n = num(p.ref);
+      if (n === undefined) return undefined;
+      out += `(?:\\${n})`;
+    }
+  }
+  return out;
+}
+
+/**
+ * The fix's data for one loop, group numbers from `num` (the regex the loop sits in). Its body
+ * becomes a regex of its own, `(BODY)`: group 1 the iteration, the body's groups from 2 in order.
+ * Undefined when the body refers back to a group outside it (no regex of the body alone exists).
+ */
+function repeatLoop(l: LoopRec, num: (g: GroupInfo) => number): RepeatLoop | undefined {
+  const local = new Map<GroupInfo, number>();
+  let n = 1;
+  for (const p of l.body) if (opens(p)) local.set(p.open, ++n);
+  const src = emitParts(l.body, (g) => local.get(g));
+  if (src === undefined) return undefined;
+  const map: number[] = new Array<number>(n + 1).fill(0);
+  for (const [g, j] of local) if (g.kind === 'named') map[j] = num(g);
+  const loops: RepeatLoop[] = [];
+  for (const inner of l.nested) {
+    const r = repeatLoop(inner, (g) => local.get(g)!);
+    if (r !== undefined) loops.push(r);
+  }
+  return { all: num(l.all), min: l.min, max: l.max, lazy: l.lazy, body: `(${src})`, map, inner: map.filter((g) => g !== 0), loops };
 }
 
 /** True when the Oniguruma source declares a named group (then plain groups do not capture). */
