@@ -22,6 +22,9 @@ const CASES: [string, string, string, Record<string, string>][] = [
   ['(?:(?<n>[a-z])?;)+', 'p;q;;', 'p;q;;', { n: 'q' }],
   ['(?:(?<a>a\\d)?(?<b>b\\d)?,)+', 'a1b2,a3,,', 'a1b2,a3,,', { a: 'a3', b: 'b2' }],
   ['(?:(?<a>a\\d)|b\\d)+', 'a1b2', 'a1b2', { a: 'a1' }],
+  // a value twice in its iteration, a loop's text twice in the line: offsets from a run with indices
+  ['(?:(?<a>a\\d)a\\d|(?<b>b\\d))+', 'a1a1b2', 'a1a1b2', { a: 'a1', b: 'b2' }],
+  ['(?:(?<a>a\\d)|(?<b>b\\d))+;', 'a1b2 a1b2;', 'a1b2;', { a: 'a1', b: 'b2' }],
   // the rest of the regex takes back part of the loop: iterations as the whole match had them
   ['(?:(?<a>a\\d)|(?<b>b\\d+))*b', 'a1b23b', 'a1b23b', { a: 'a1', b: 'b23' }],
   ['(?:(?<a>a\\d)|(?<b>b\\d+))*\\d', 'a1b23', 'a1b23', { a: 'a1', b: 'b2' }],

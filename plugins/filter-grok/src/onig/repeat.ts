@@ -39,6 +39,8 @@ export interface RepeatLoop {
   inner: number[];
   /** Loops inside the body, in the body regex's numbers. */
   loops: RepeatLoop[];
+  /** Some named group of the body sits in a lookaround (it may lie outside the iteration's text). */
+  look: boolean;
 }
 
 type Span = [number, number] | undefined;
@@ -46,17 +48,35 @@ type Spans = Span[];
 
 interface Compiled {
   loop: RepeatLoop;
+  /** The iteration regex with indices (`d`), and without (cheaper: no offsets array per match). */
   step: RegExp | undefined;
+  plain: RegExp | undefined;
   nested: Compiled[];
+  /**
+   * A captured string found once in its iteration's text tells its offsets: true when no nested
+   * loop and no lookaround can put a group elsewhere.
+   */
+  locatable: boolean;
 }
 
 function prepare(loops: readonly RepeatLoop[]): Compiled[] {
-  return loops.map((loop) => ({ loop, step: undefined, nested: prepare(loop.loops) }));
+  return loops.map((loop) => ({ loop, step: undefined, plain: undefined, nested: prepare(loop.loops), locatable: loop.loops.length === 0 && !loop.look }));
 }
 
-/** The loop's iteration regex, compiled on first use. */
+/** The loop's iteration regexes, compiled on first use. */
 function stepOf(c: Compiled): RegExp {
   return (c.step ??= new RegExp(c.loop.body, 'suyd'));
+}
+
+function plainOf(c: Compiled): RegExp {
+  return (c.plain ??= new RegExp(c.loop.body, 'suy'));
+}
+
+/** Where `v` lies in `text` (at `base`) when it occurs there exactly once. */
+function locate(text: string, v: string, base: number): Span {
+  if (v.length === 0) return undefined;
+  const k = text.indexOf(v);
+  return k >= 0 && k === text.lastIndexOf(v) ? [base + k, base + k + v.length] : undefined;
 }
 
 /** Whether a loop took part with some text and one of its names is unset. */
@@ -94,23 +114,70 @@ function collect(c: Compiled, ri: Spans, latest: Spans, keepExisting: boolean): 
   }
 }
 
-/** Iterations one after the other from `start`; undefined unless they end exactly at `end`. */
+/**
+ * Iterations one after the other from `start`; undefined unless they end exactly at `end`. Each
+ * runs without indices; a name's offsets come from where its string lies in the iteration's text
+ * when it lies there once, else (or when the body is not locatable) the iteration runs again with them.
+ */
 function replay(c: Compiled, input: string, start: number, end: number): Spans | undefined {
-  const re = stepOf(c);
+  const plain = plainOf(c);
+  const map = c.loop.map;
   const max = c.loop.max;
   const latest: Spans = [];
   let pos = start;
   let n = 0;
   while (pos < end && (max < 0 || n < max)) {
-    re.lastIndex = pos;
-    const r = re.exec(input);
+    plain.lastIndex = pos;
+    const r = plain.exec(input);
     if (r === null) break;
-    const ri = r.indices as unknown as Spans;
-    const to = ri[0]![1];
-    if (to === pos) break; // an empty iteration ends a loop
-    if (c.nested.length > 0) fixLoops(c.nested, input, ri);
-    collect(c, ri, latest, false);
-    pos = to;
+    const text = r[0];
+    if (text.length === 0) break; // an empty iteration ends a loop
+    let exact = c.locatable;
+    if (exact) {
+      for (let j = 2; j < map.length; j++) {
+        const g = map[j]!;
+        const v = r[j];
+        if (g === 0 || v === undefined) continue;
+        const s = locate(text, v, pos);
+        if (s === undefined) {
+          exact = false;
+          break;
+        }
+        latest[g] = s;
+      }
+    }
+    if (!exact) {
+      const re = stepOf(c);
+      re.lastIndex = pos;
+      const ri = re.exec(input)!.indices as unknown as Spans;
+      if (c.nested.length > 0) fixLoops(c.nested, input, ri);
+      collect(c, ri, latest, false);
+    }
+    pos += text.length;
+    n++;
+  }
+  return pos === end && n >= c.loop.min ? latest : undefined;
+}
+
+/** The same replay for strings only (a match without indices): the last string of each name. */
+function replayStrings(c: Compiled, input: string, start: number, end: number): (string | undefined)[] | undefined {
+  const plain = plainOf(c);
+  const map = c.loop.map;
+  const max = c.loop.max;
+  const latest: (string | undefined)[] = [];
+  let pos = start;
+  let n = 0;
+  while (pos < end && (max < 0 || n < max)) {
+    plain.lastIndex = pos;
+    const r = plain.exec(input);
+    if (r === null) break;
+    const len = r[0].length;
+    if (len === 0) break;
+    for (let j = 2; j < map.length; j++) {
+      const g = map[j]!;
+      if (g !== 0 && r[j] !== undefined) latest[g] = r[j];
+    }
+    pos += len;
     n++;
   }
   return pos === end && n >= c.loop.min ? latest : undefined;
@@ -143,7 +210,6 @@ function peel(c: Compiled, input: string, start: number, end: number): Spans | u
 /** The fix for one translated regex: its top-level loops. */
 export class RepeatFixer {
   private readonly top: Compiled[];
-  private readonly loops: readonly RepeatLoop[];
   /** Every named group some loop sets. */
   private readonly inner: number[];
   private withIndices: RegExp | undefined;
@@ -153,7 +219,6 @@ export class RepeatFixer {
     private readonly source: string,
     private readonly flags: string,
   ) {
-    this.loops = loops;
     this.top = prepare(loops);
     this.inner = [...new Set(loops.flatMap((l) => l.inner))];
   }
@@ -163,22 +228,37 @@ export class RepeatFixer {
     fixLoops(this.top, input, indices);
   }
 
-  /** Fixes a match's strings in place; runs the regex once more, with indices, only when needed. */
+  /**
+   * Fixes a match's strings in place. A loop without nested loops or lookarounds whose text occurs
+   * once in the input is replayed from there without indices; otherwise the regex runs once more,
+   * with indices, and the loops are fixed by their offsets.
+   */
   fixMatch(input: string, m: RegExpExecArray): void {
+    let cheap = true;
     let needed = false;
-    for (let i = 0; i < this.loops.length && !needed; i++) {
-      const loop = this.loops[i]!;
+    for (let i = 0; i < this.top.length; i++) {
+      const c = this.top[i]!;
+      const loop = c.loop;
       const all = m[loop.all];
       if (all === undefined || all.length === 0) continue;
       const inner = loop.inner;
-      for (let k = 0; k < inner.length; k++) {
-        if (m[inner[k]!] === undefined) {
-          needed = true;
-          break;
-        }
+      let unset = false;
+      for (let k = 0; k < inner.length && !unset; k++) unset = m[inner[k]!] === undefined;
+      if (!unset) continue;
+      needed = true;
+      if (!cheap || !c.locatable || loop.lazy) {
+        cheap = false;
+        continue;
       }
+      const at = input.indexOf(all);
+      const latest = at >= 0 && at === input.lastIndexOf(all) ? replayStrings(c, input, at, at + all.length) : undefined;
+      if (latest === undefined) {
+        cheap = false;
+        continue;
+      }
+      for (let k = 0; k < inner.length; k++) m[inner[k]!] = latest[inner[k]!] as string;
     }
-    if (!needed) return;
+    if (!needed || cheap) return;
     const re = (this.withIndices ??= new RegExp(this.source, this.flags.replace(/[gyd]/g, '') + 'yd'));
     re.lastIndex = m.index;
     const r = re.exec(input);

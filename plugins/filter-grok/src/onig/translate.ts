@@ -26,6 +26,8 @@ export interface GroupInfo {
   name?: string;
   /** Oniguruma group number (plain groups; for numbered backreferences). */
   onigNumber?: number;
+  /** Opened inside a lookaround (`(?=` `(?!` `(?<=` `(?<!`). */
+  inLook?: boolean;
   /** JS group number, assigned once the whole source is emitted. */
   index: number;
 }
@@ -193,6 +195,8 @@ class Translator {
   private readonly namedByName = new Map<string, GroupInfo[]>();
   /** Repeated groups with named groups inside, outermost ones (nested ones hang below). */
   private loops: LoopRec[] = [];
+  /** How many lookarounds the parse is in (their groups may lie outside the text they are in). */
+  private lookDepth = 0;
 
   constructor(
     readonly src: string,
@@ -230,6 +234,7 @@ class Translator {
 
   private newGroup(kind: GroupInfo['kind'], name?: string): GroupInfo {
     const g: GroupInfo = { kind, index: 0 };
+    if (this.lookDepth > 0) g.inLook = true;
     if (name !== undefined) {
       g.name = name;
       const list = this.namedByName.get(name);
@@ -613,10 +618,13 @@ class Translator {
       if (rest.startsWith(k)) {
         this.pos += k.length;
         this.emit(simple[k]!);
+        const look = k !== '(?:';
+        if (look) this.lookDepth++;
         const info = this.alternation(flags, depth + 1);
+        if (look) this.lookDepth--;
         close();
         this.emit(')');
-        return k === '(?:' ? info : ZERO;
+        return look ? ZERO : info;
       }
     }
     if (rest.startsWith('(?>')) {
@@ -694,13 +702,18 @@ function repeatLoop(l: LoopRec, num: (g: GroupInfo) => number): RepeatLoop | und
   const src = emitParts(l.body, (g) => local.get(g));
   if (src === undefined) return undefined;
   const map: number[] = new Array<number>(n + 1).fill(0);
-  for (const [g, j] of local) if (g.kind === 'named') map[j] = num(g);
+  let look = false;
+  for (const [g, j] of local) {
+    if (g.kind !== 'named') continue;
+    map[j] = num(g);
+    if (g.inLook) look = true;
+  }
   const loops: RepeatLoop[] = [];
   for (const inner of l.nested) {
     const r = repeatLoop(inner, (g) => local.get(g)!);
     if (r !== undefined) loops.push(r);
   }
-  return { all: num(l.all), min: l.min, max: l.max, lazy: l.lazy, body: `(${src})`, map, inner: map.filter((g) => g !== 0), loops };
+  return { all: num(l.all), min: l.min, max: l.max, lazy: l.lazy, body: `(${src})`, map, inner: map.filter((g) => g !== 0), loops, look };
 }
 
 /** True when the Oniguruma source declares a named group (then plain groups do not capture). */
