@@ -25,6 +25,8 @@ const CASES: [string, string, string, Record<string, string>][] = [
   // a value twice in its iteration, a loop's text twice in the line: offsets from a run with indices
   ['(?:(?<a>a\\d)a\\d|(?<b>b\\d))+', 'a1a1b2', 'a1a1b2', { a: 'a1', b: 'b2' }],
   ['(?:(?<a>a\\d)|(?<b>b\\d))+;', 'a1b2 a1b2;', 'a1b2;', { a: 'a1', b: 'b2' }],
+  // a name inside a lookahead of the body
+  ['(?:(?<a>a)(?=(?<d>\\d))\\d|(?<b>b\\d))+', 'a1b2a3b4', 'a1b2a3b4', { a: 'a', d: '3', b: 'b4' }],
   // the rest of the regex takes back part of the loop: iterations as the whole match had them
   ['(?:(?<a>a\\d)|(?<b>b\\d+))*b', 'a1b23b', 'a1b23b', { a: 'a1', b: 'b23' }],
   ['(?:(?<a>a\\d)|(?<b>b\\d+))*\\d', 'a1b23', 'a1b23', { a: 'a1', b: 'b2' }],

@@ -19,8 +19,14 @@
  * place gives its last iteration, then again for what is before it. That regex depends on the
  * place, so it is built for the occasion (rare: a loop that backtracks and lacks a name).
  *
- * Loops nested in a body are fixed inside each replayed iteration first (by the same rule). The data below is plain
- * (it goes to the match worker too); group numbers are those of the regex the loop sits in.
+ * The replay runs its iterations without indices (`d` costs an offsets array per match): on the
+ * pipeline thread only the strings are needed, once the loop's start is known (from its text, when
+ * that occurs once in the line; else the regex runs once more with indices); for the match
+ * worker's offsets a name's string that occurs once in its iteration's text tells where it lies.
+ * Loops nested in a body are fixed inside each replayed iteration first, by the same rule.
+ *
+ * The data below is plain (it goes to the match worker too); group numbers are those of the regex
+ * the loop sits in.
  */
 
 /** One repeated group that holds named groups. */
@@ -229,9 +235,9 @@ export class RepeatFixer {
   }
 
   /**
-   * Fixes a match's strings in place. A loop without nested loops or lookarounds whose text occurs
-   * once in the input is replayed from there without indices; otherwise the regex runs once more,
-   * with indices, and the loops are fixed by their offsets.
+   * Fixes a match's strings in place. A loop without nested loops whose text occurs once in the
+   * input is replayed from there without indices; otherwise the regex runs once more, with
+   * indices, and the loops are fixed by their offsets.
    */
   fixMatch(input: string, m: RegExpExecArray): void {
     let cheap = true;
@@ -246,7 +252,8 @@ export class RepeatFixer {
       for (let k = 0; k < inner.length && !unset; k++) unset = m[inner[k]!] === undefined;
       if (!unset) continue;
       needed = true;
-      if (!cheap || !c.locatable || loop.lazy) {
+      // (strings alone do for a body with lookarounds, not with nested loops: they need offsets)
+      if (!cheap || c.nested.length > 0 || loop.lazy) {
         cheap = false;
         continue;
       }
