@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-old-space-size=1024 --max-semi-space-size=4
+// The heap flags on the line above (set when the file is run as a command, as npx and an installed
+// `pipeline` do; `node core/bin/pipeline.js` must pass them itself) bound how far V8 lets the heap
+// grow between collections: with its default limits (a quarter of RAM) the homelab job peaked at
+// 220-230 MiB RSS, with these at 125-135 MiB for the same throughput (BENCHMARKS.md, "Memory").
+// 1024 MiB of old space is Logstash's default heap (-Xmx1g); raise it with
+// `node --max-old-space-size=N core/bin/pipeline.js ...` for very large correlation state.
 import { setFlagsFromString } from 'node:v8';
 
 // V8 regex flags, before any module compiles a regex (hence the dynamic import below):

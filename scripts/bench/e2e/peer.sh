@@ -9,4 +9,4 @@ mkdir -p "$work/conf.d"
 cp "$conf" "$work/conf.d/10-io.conf"
 awk '/^filter \{/{on=1} /^output \{/{on=0} on' "$root/pipelines/default.conf" > "$work/conf.d/20-filter-correlate.conf"
 cd "$root"
-exec node core/bin/pipeline.js start -f "$work/conf.d" --path.data "$work/data" --api.enabled false --log.level warn ${PIPELINE_ARGS:-}
+exec core/bin/pipeline.js start -f "$work/conf.d" --path.data "$work/data" --api.enabled false --log.level warn ${PIPELINE_ARGS:-}

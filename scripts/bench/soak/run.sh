@@ -16,7 +16,7 @@ node "$shared/bench/corpus/gen.mjs" --lines "$lines" --seed 7 --out "$work/corpu
 sed -e "s|@PORT@|$port|; s|@OUT@|$work/out|; s|@WORK@|$work|" "$root/scripts/bench/e2e/io.conf.template" > "$work/io.conf"
 mkdir -p "$work/conf.d" && cp "$work/io.conf" "$work/conf.d/10-io.conf"
 awk '/^filter \{/{on=1} /^output \{/{on=0} on' "$root/pipelines/default.conf" > "$work/conf.d/20-filter-correlate.conf"
-(cd "$root" && exec node core/bin/pipeline.js start -f "$work/conf.d" --path.data "$work/data" --api.http.port "$api" --log.level warn) > "$work/pipeline.log" 2>&1 &
+(cd "$root" && exec core/bin/pipeline.js start -f "$work/conf.d" --path.data "$work/data" --api.http.port "$api" --log.level warn) > "$work/pipeline.log" 2>&1 &
 pid=$!
 until ss -Hltn "sport = :$port" | grep -q .; do sleep 0.1; done
 (for ((m = 0; m < minutes; m++)); do

@@ -20,7 +20,7 @@ pipe_ms=() node_ms=() idle_kib=()
 for ((i = 1; i <= runs; i++)); do
   port=$((20000 + RANDOM % 20000)) w=$(mktemp -d)
   t0=$(date +%s%N)
-  PIPELINE_SYSLOG_PORT=$port node core/bin/pipeline.js start --path.data "$w" --api.enabled false --log.level warn > "$w/log" 2>&1 &
+  PIPELINE_SYSLOG_PORT=$port core/bin/pipeline.js start --path.data "$w" --api.enabled false --log.level warn > "$w/log" 2>&1 &
   pid=$!
   wait_listen "$port" "$pid"
   t1=$(date +%s%N)
