@@ -1,74 +1,22 @@
 import 'reflect-metadata';
 import { inject, injectable } from 'tsyringe';
 import type { Logger } from 'pino';
-import { isAbsolute, join } from 'node:path';
-import type { PluginNode, Statement } from '../config/ast.js';
-import { compileCondition } from '../config/conditions.js';
 import type { Event } from '../event/event.js';
 import type { Clock, TimerHandle } from '../plugin/clock.js';
-import type { CodecFactory, CodecImplementation, FilterInstance, InputInstance, InputSink, OutputInstance, PluginContext } from '../plugin/define.js';
-import { completeCodec } from '../plugin/define.js';
+import type { PluginContext } from '../plugin/define.js';
 import type { Counter, MetricsRegistry } from '../plugin/metrics.js';
-import { resolveConfigPath } from '../registry/install-root.js';
-import { compileChain, type ChainHost, type Next } from './chain.js';
 import { compileDecorator } from './common-options.js';
-import { FilterWorkers, threadPlan, type ThreadPlan } from './filter-workers.js';
+import { FilterWorkers } from './filter-workers.js';
+import { makeQueue } from './make-queue.js';
 import { PersistedQueue } from './persisted-queue.js';
-import { pluginsIn, type PipelinePlan, type PluginPlan } from './plan.js';
-import { MemoryQueue, setDeliveryCallback, type EventQueue } from './queue.js';
+import type { PipelinePlan, PluginPlan } from './plan.js';
+import { pluginContext } from './plugin-context.js';
+import type { EventQueue, MemoryQueue } from './queue.js';
+import { QueueSink } from './queue-sink.js';
 import { TOKENS } from './services.js';
-import { bytes, num, type Settings } from './settings.js';
+import { num, type Settings } from './settings.js';
+import { closeInstance, compileStages, type Instance, type RunningFilter, type RunningInput, type Stages } from './stages.js';
 
-/** Events the memory queue holds when queue.max_events is 0. */
-const MEMORY_QUEUE_EVENTS = 1000;
-
-/**
- * The executor. Inputs push into a bounded queue; one worker loop takes batches and runs each
- * event through the filter and correlate sections (compiled once into a chain of closures, so
- * events reach correlation in the order their input produced them), then hands each output its
- * share of the batch. Outputs receive batches in order; up to `pipeline.workers` batches may be
- * waiting on outputs at once.
- *
- * A reload swaps the compiled stages between two batches: the queue stays, plugins whose
- * definition and options did not change are carried over (running inputs keep their sockets,
- * correlation keeps its state), removed ones are flushed and closed.
- */
-interface RunningInput {
-  plan: PluginPlan;
-  instance: InputInstance;
-  running?: Promise<void>;
-}
-
-interface RunningFilter {
-  plan: PluginPlan;
-  instance: FilterInstance;
-  /** Where events it emits (or flushes) continue. */
-  next: Next;
-}
-
-interface RunningOutput {
-  plan: PluginPlan;
-  instance: OutputInstance;
-  index: number;
-  tail: Promise<void>;
-  received: Counter;
-  millis: Counter;
-}
-
-/** One compiled configuration: instances and the closures that connect them. */
-interface Stages {
-  inputs: RunningInput[];
-  filters: RunningFilter[];
-  /** Filters with a `prepare` hook. */
-  preparers: FilterInstance[];
-  outputs: RunningOutput[];
-  /** The filter and correlate sections, for a batch filtered on this thread. */
-  process: Next;
-  /** The correlate section alone, for events coming back from filter worker threads. */
-  correlate: Next;
-  route: (e: Event, batches: Event[][]) => void;
-  threads: ThreadPlan;
-}
 
 /** A batch out in the filter worker threads: its events as they left the filter section, or why not. */
 interface Filtering {
@@ -83,8 +31,20 @@ const THREADS_AT_SHARE = 0.5;
 /** ... and the time per event (µs) from which the hand-over to threads pays. */
 const THREADS_AT_MICROS = 40;
 
-type Instance = InputInstance | FilterInstance | OutputInstance;
-
+/**
+ * The executor. Inputs push into a bounded queue; one worker loop takes batches and runs each
+ * event through the filter and correlate sections (compiled once into a chain of closures, so
+ * events reach correlation in the order their input produced them), then hands each output its
+ * share of the batch. Outputs receive batches in order; up to `pipeline.workers` batches may be
+ * waiting on outputs at once.
+ *
+ * Compiling a plan into stages is stages.ts; plugin contexts, plugin-context.ts; the queue's choice,
+ * make-queue.ts; what inputs push into, queue-sink.ts; the filter worker threads, filter-workers.ts.
+ *
+ * A reload swaps the compiled stages between two batches: the queue stays, plugins whose
+ * definition and options did not change are carried over (running inputs keep their sockets,
+ * correlation keeps its state), removed ones are flushed and closed.
+ */
 @injectable()
 export class Pipeline {
   private queue!: EventQueue;
@@ -148,108 +108,24 @@ export class Pipeline {
   }
 
   private context(plan: PluginPlan): PluginContext {
-    const scope = this.metrics.scope('plugins').scope(plan.kind + 's').scope(plan.id);
-    return {
-      logger: this.logger.child({ plugin: plan.id }),
-      clock: this.clock,
-      metrics: scope,
-      dataDir: this.dataDir,
-      workingDir: this.workingDir,
-      resolvePath: (p: string) => (isAbsolute(p) ? p : resolveConfigPath(p, this.workingDir)),
-      signal: this.abort.signal,
-      pipelineId: this.id,
-      id: plan.id,
-      codec: this.codecFactory(plan),
+    return pluginContext({ logger: this.logger, clock: this.clock, metrics: this.metrics, dataDir: this.dataDir, workingDir: this.workingDir, signal: this.abort.signal, pipelineId: this.id, settings: this.settings }, plan);
+  }
+
+  /** Compiles a plan into stages, taking instances from `reuse` (signature → instances) where the plugin is unchanged. */
+  private instantiate(plan: PipelinePlan, reuse: Map<string, Instance[]>): Promise<Stages> {
+    return compileStages(plan, reuse, {
+      context: (p) => this.context(p),
+      remember: (inst, sig) => void this.instances.set(inst, sig),
+      collect: (e) => void this.collected.push(e),
       settings: this.settings,
-    };
-  }
-
-  /**
-   * The plugin's codec, built from the codec's own options; each `create` is a fresh instance
-   * with `decodeMessage` always present (decode + flush for codecs that define none).
-   */
-  private codecFactory(plan: PluginPlan): CodecFactory {
-    const codec = plan.codec;
-    if (!codec) return { name: 'none', create: () => { throw new Error(`${plan.id} has no codec`); } };
-    let ctx: PluginContext | undefined;
-    return {
-      name: codec.def.name,
-      create: () => completeCodec(codec.def.create(codec.options as never, (ctx ??= { ...this.context({ ...plan, codec: undefined }), id: `${plan.id}.codec` })) as CodecImplementation),
-    };
-  }
-
-  private makeQueue(batchSize: number): EventQueue {
-    // queue.max_events 0 (the default) means: 1000 events in memory; bounded by queue.max_bytes only on disk
-    const maxEvents = num(this.settings, 'queue.max_events');
-    const type = String(this.settings['queue.type'] ?? 'memory');
-    if (type === 'memory') return new MemoryQueue(maxEvents > 0 ? maxEvents : MEMORY_QUEUE_EVENTS, batchSize);
-    if (type !== 'persisted') throw new Error(`queue.type must be memory or persisted, got ${type}`);
-    const q = new PersistedQueue({
-      dir: join(this.dataDir, 'queue', this.id),
-      maxBytes: bytes(this.settings, 'queue.max_bytes'),
-      maxEvents: maxEvents > 0 ? maxEvents : Number.MAX_SAFE_INTEGER,
-      checkpointWrites: Math.max(1, num(this.settings, 'queue.checkpoint.writes')),
-      batchSize,
-      logger: this.logger,
+      clock: this.clock,
     });
-    if (q.recovered > 0) this.logger.info({ events: q.recovered }, 'persisted queue: delivering events left by the previous run');
-    return q;
   }
 
   /** Creates every plugin instance and compiles the sections. */
   async build(plan: PipelinePlan): Promise<void> {
-    this.queue = this.makeQueue(num(this.settings, 'pipeline.batch.size'));
+    this.queue = makeQueue(this.settings, this.dataDir, this.id, this.logger, num(this.settings, 'pipeline.batch.size'));
     this.stages = await this.instantiate(plan, new Map());
-  }
-
-  /**
-   * Compiles a plan into stages, taking instances from `reuse` (signature → instances) where
-   * the plugin is unchanged. On failure, closes what it created and rethrows.
-   */
-  private async instantiate(plan: PipelinePlan, reuse: Map<string, Instance[]>): Promise<Stages> {
-    const created: Instance[] = [];
-    const take = async <T extends Instance>(p: PluginPlan): Promise<T> => {
-      const sig = signature(p);
-      const pool = reuse.get(sig);
-      const old = pool?.shift();
-      const inst = (old ?? (await p.def.create(p.options as never, this.context(p)))) as T;
-      if (!old) created.push(inst);
-      this.instances.set(inst, sig);
-      return inst;
-    };
-    try {
-      const stmts = (kind: string) => plan.ast.sections.filter((s) => s.kind === kind).flatMap((s) => s.body);
-      const inputs: RunningInput[] = [];
-      for (const node of pluginsIn(stmts('input'))) {
-        const p = plan.plugins.get(node)!;
-        inputs.push({ plan: p, instance: await take<InputInstance>(p) });
-      }
-      const outputNodes = pluginsIn(stmts('output'));
-      const outputs: RunningOutput[] = [];
-      for (const [index, node] of outputNodes.entries()) {
-        const p = plan.plugins.get(node)!;
-        const m = this.context(p).metrics.scope('events');
-        outputs.push({ plan: p, instance: await take<OutputInstance>(p), index, tail: Promise.resolve(), received: m.counter('in'), millis: m.counter('duration_in_millis') });
-      }
-      const route = compileRouter(stmts('output'), new Map(outputNodes.map((n, i) => [n, i])));
-      const filters: RunningFilter[] = [];
-      const host: ChainHost = {
-        take: (p) => take<FilterInstance>(p),
-        metrics: (p) => this.context(p).metrics,
-        added: (p, instance, next) => void filters.push({ plan: p, instance, next }),
-      };
-      const collect: Next = (e) => void this.collected.push(e);
-      const correlate = await compileChain(stmts('correlate'), collect, plan, host);
-      const filterCount = filters.length;
-      const process = await compileChain(stmts('filter'), correlate, plan, host);
-      const preparers = filters.filter((f) => typeof f.instance.prepare === 'function').map((f) => f.instance);
-      // the filter section's plugins (compiled after correlate's, so they follow them in `filters`)
-      const filterSection = filters.slice(filterCount);
-      return { inputs, filters, preparers, outputs, process, correlate, route, threads: threadPlan(plan, filterSection, this.settings, this.clock) };
-    } catch (e) {
-      for (const inst of created) await closeInstance(inst).catch(() => {});
-      throw e;
-    }
   }
 
   /** Starts inputs, timers and the worker. */
@@ -634,88 +510,3 @@ export class Pipeline {
   }
 }
 
-async function closeInstance(inst: Instance): Promise<void> {
-  const c = (inst as { close?: () => unknown }).close;
-  if (typeof c === 'function') await c.call(inst);
-}
-
-/** What makes two plugin blocks the same plugin, for carrying instances over a reload. */
-function signature(p: PluginPlan): string {
-  const strip = (_k: string, v: unknown) => (_k === 'loc' ? undefined : v);
-  return JSON.stringify([p.kind, p.def.name, p.id, p.options, p.common, p.codec?.def.name, p.codec?.options, p.fingerprint], strip);
-}
-
-function compileRouter(body: Statement[], index: Map<PluginNode, number>): (e: Event, batches: Event[][]) => void {
-  const compile = (stmts: Statement[]): ((e: Event, b: Event[][]) => void) => {
-    const steps = stmts.map((s) => {
-      if (s.type === 'plugin') {
-        const i = index.get(s)!;
-        return (e: Event, b: Event[][]) => void b[i]!.push(e);
-      }
-      const arms = s.arms.map((a) => ({ test: compileCondition(a.condition), body: compile(a.body) }));
-      const otherwise = s.otherwise ? compile(s.otherwise) : undefined;
-      return (e: Event, b: Event[][]) => {
-        for (const arm of arms) if (arm.test(e)) return arm.body(e, b);
-        otherwise?.(e, b);
-      };
-    });
-    return (e, b) => {
-      for (const step of steps) step(e, b);
-    };
-  };
-  return compile(body);
-}
-
-/** What an input pushes into: the queue, after the input's common decorations. */
-class QueueSink implements InputSink {
-  readonly tracksDelivery = true;
-  constructor(
-    private readonly queue: EventQueue,
-    private readonly total: Counter,
-    private readonly out: Counter,
-    private readonly decorate: ((e: Event) => void) | undefined,
-  ) {}
-  push(e: Event, onDelivered?: () => void): void {
-    if (this.decorate !== undefined) this.decorate(e);
-    this.total.inc();
-    this.out.inc();
-    if (onDelivered === undefined) this.queue.push(e);
-    else if (this.queue instanceof PersistedQueue) {
-      this.queue.push(e);
-      this.afterStored(onDelivered);
-    } else {
-      setDeliveryCallback(e, onDelivered);
-      this.queue.push(e);
-    }
-  }
-  /**
-   * The persisted queue stores a copy of each event (workers get events rebuilt from disk), so a
-   * callback attached to the pushed event would never run. There the event is safe once committed,
-   * which is what the callback then means: an input that waited for the outputs instead would, after
-   * a crash, read again everything the queue still holds and replays. Callbacks pushed in one run of
-   * the event loop are handed to whenStored() at its end, so that promise covers every one of them.
-   */
-  private stored: (() => void)[] | undefined;
-  private afterStored(cb: () => void): void {
-    let group = this.stored;
-    if (group === undefined) {
-      const g: (() => void)[] = (group = this.stored = []);
-      queueMicrotask(() => {
-        this.stored = undefined;
-        void this.queue.whenStored().then(() => {
-          for (let i = 0; i < g.length; i++) g[i]!();
-        });
-      });
-    }
-    group.push(cb);
-  }
-  get writable(): boolean {
-    return this.queue.writable;
-  }
-  whenWritable(): Promise<void> {
-    return this.queue.whenWritable();
-  }
-  whenStored(): Promise<void> {
-    return this.queue.whenStored();
-  }
-}
