@@ -99,6 +99,8 @@ describe('/metrics by the Prometheus conventions', () => {
         assert.equal(sample(text, 'pipeline_plugin_rule_matches_total', { pipeline: 'main', kind: 'correlate', plugin_id: 'auth', rule: 'auth.sec:7' }), 1);
         assert.equal(sample(text, 'pipeline_plugin_connections_total', { pipeline: 'main', kind: 'input', plugin_id: 'tcp_in' }), 1);
         assert.match(text, /^# TYPE pipeline_plugin_connections_open gauge$/m);
+        // the runaway-regex counts of conditions and SEC patterns (none ran away here)
+        assert.equal(sample(text, 'pipeline_regex_runaways_total', { kind: 'SEC pattern' }), 0);
         assert.match(text, /^# TYPE pipeline_plugin_events_duration_seconds_total counter$/m);
         assert.equal(sample(text, 'pipeline_queue_capacity_events', { pipeline: 'main', type: 'memory' })! > 0, true);
         assert.equal(sample(text, 'pipeline_reloads_failures_total', { pipeline: 'main' }), 0);

@@ -3,6 +3,7 @@ import type { MetricSample, MetricType } from '../plugin/metrics.js';
 import type { Pipeline } from '../runtime/pipeline.js';
 import { CORE_VERSION } from '../registry/install-root.js';
 import type { ReloadStats } from './stats.js';
+import { regexWatchdogs } from '../regex/bounded.js';
 
 /**
  * /metrics: the metrics registry rendered through prom-client, plus prom-client's default
@@ -33,6 +34,7 @@ interface FamilyDraft {
 const CORE_LABELS = new Set(['pipeline', 'kind', 'plugin_id']);
 
 const HELP: Record<string, string> = {
+  pipeline_regex_runaways_total: 'Matches of =~ conditions or SEC patterns that ran out of time (each counted as no match).',
   pipeline_events_in_total: 'Events that entered the pipeline queue from its inputs.',
   pipeline_events_filtered_total: 'Events that went through the filter (and correlate) stage.',
   pipeline_events_out_total: 'Events handed to the outputs.',
@@ -135,6 +137,7 @@ export class PrometheusExporter {
       if (source) f.from.add(source);
     };
     add('pipeline_build_info', 'gauge', { version: CORE_VERSION, nodejs_version: process.version }, 1);
+    for (const w of regexWatchdogs()) add('pipeline_regex_runaways_total', 'counter', { kind: w.kind }, w.runaways);
     for (const { pipeline, reloads } of sources) {
       const id = pipeline.id;
       for (const s of pipeline.metrics.samples()) {

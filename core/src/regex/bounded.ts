@@ -63,6 +63,13 @@ let current: RegExp | undefined;
 let input = '';
 
 /** Runs watched regexes (tier 3) for one kind of user, with its own count and warning text. */
+/** Every watchdog of the process, for /metrics. */
+const WATCHDOGS: RegexWatchdog[] = [];
+
+export function regexWatchdogs(): readonly RegexWatchdog[] {
+  return WATCHDOGS;
+}
+
 export class RegexWatchdog {
   private count = 0;
   private lastWarned = 0;
@@ -70,7 +77,14 @@ export class RegexWatchdog {
   private readonly skipping = new Set<string>();
 
   /** `what` names the regex in the warning, e.g. "the regex" or "the SEC pattern". */
-  constructor(private readonly what: string) {}
+  constructor(private readonly what: string) {
+    WATCHDOGS.push(this);
+  }
+
+  /** What it guards ("regex", "SEC pattern"): the `kind` label of pipeline_regex_runaways_total. */
+  get kind(): string {
+    return this.what.replace(/^the /, '');
+  }
 
   /** How many runs ran out of time since start (each counted as no match). */
   get runaways(): number {

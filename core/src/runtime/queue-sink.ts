@@ -12,13 +12,17 @@ export class QueueSink implements InputSink {
     private readonly total: Counter,
     private readonly out: Counter,
     private readonly decorate: ((e: Event) => void) | undefined,
-  ) {}
+  ) {
+    this.persisted = queue instanceof PersistedQueue;
+  }
+  /** Decided once: the persisted queue runs delivery callbacks when it has stored the events. */
+  private readonly persisted: boolean;
   push(e: Event, onDelivered?: () => void): void {
     if (this.decorate !== undefined) this.decorate(e);
     this.total.inc();
     this.out.inc();
     if (onDelivered === undefined) this.queue.push(e);
-    else if (this.queue instanceof PersistedQueue) {
+    else if (this.persisted) {
       this.queue.push(e);
       this.afterStored(onDelivered);
     } else {
