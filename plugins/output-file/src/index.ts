@@ -1,6 +1,4 @@
-import { statfsSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { compileTemplate, ConfigError, definePlugin, type Event, type TimerHandle } from '@pipeline/core';
+import { compileTemplate, ConfigError, definePlugin, freeBytes, isDiskFullError, type Event, type TimerHandle } from '@pipeline/core';
 import { FileMissing, FilePool } from './file-pool.js';
 import { parseMode } from './file-mode.js';
 import { BatchAck, type OpenFile } from './open-file.js';
@@ -25,7 +23,6 @@ const MAX_HELD_EVENTS = 8192;
 /** How often a written file's path is stat'ed to notice a rename or deletion by logrotate. */
 const IDENTITY_CHECK_MS = 1000;
 /** Errors that mean "no room now": back-pressure (retry), never a reason to send lines elsewhere. */
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
 
 /**
  * Logstash's `file` output: events encoded by the codec (json_lines by default) appended to files
@@ -112,14 +109,6 @@ export default definePlugin({
         sleepers.add(s);
       });
 
-    const freeBytes = (file: string): number | undefined => {
-      try {
-        const st = statfsSync(dirname(file));
-        return st.bavail * st.bsize;
-      } catch {
-        return undefined;
-      }
-    };
     const errCode = (err: unknown) => (err as NodeJS.ErrnoException)?.code ?? (err as Error)?.message ?? String(err);
     const backoff = (attempt: number) => Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
 
@@ -223,7 +212,7 @@ export default definePlugin({
           pathLog.log({ file: path }, 'file output: file does not exist and create_if_deleted is false; writing to the failure file');
         } else {
           counters.writeErrors.inc();
-          if (!dropOnFailure && NO_SPACE.has(errCode(err))) {
+          if (!dropOnFailure && isDiskFullError(err)) {
             stallLog.log({ file: path, err: errCode(err), free_bytes: freeBytes(path) }, 'file output: cannot create the file (no space); waiting for room');
             return NO_ROOM;
           }
@@ -234,7 +223,7 @@ export default definePlugin({
         return pool.acquire(confinement.failureFile, true);
       } catch (err) {
         counters.writeErrors.inc();
-        if (!dropOnFailure && NO_SPACE.has(errCode(err))) return NO_ROOM;
+        if (!dropOnFailure && isDiskFullError(err)) return NO_ROOM;
         counters.eventsDropped.inc(events);
         dropLog.log({ file: confinement.failureFile, err, events }, 'file output: cannot open the failure file either; events dropped');
         return undefined;
