@@ -62,6 +62,16 @@ export interface Decoder {
    * the stream to `decode` for the codec's framing to apply.
    */
   decodeLine?(line: string, emit: (event: Event) => void): void;
+  /**
+   * Present on codecs that join lines into one event (multiline): how many lines handed to this
+   * instance are in no event emitted yet (a partial line of `decode` not counted). Read inside
+   * `emit`, it says which lines the event holds: the ones handed in before, minus these. Such a
+   * codec keeps lines across calls, so an input gives each stream (connection, file) an instance of
+   * its own, feeds it that stream's lines (`decodeLine`) or bytes (`decode`), calls `flush` when the
+   * stream ends, and acknowledges a line only with the event that holds it. It may also emit between
+   * calls, on a timer of its own (auto_flush_interval), through the `emit` of its latest call.
+   */
+  readonly heldLines?: number;
 }
 
 export interface Encoder {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
 import { excluder, planGlobs } from './discover.js';
+import { JoinedStreams } from './joined.js';
 import { SinceDb } from './sincedb.js';
 import { Tailer } from './tailer.js';
 
@@ -52,6 +53,18 @@ export default definePlugin({
     // the events of the line being decoded, in an array reused from line to line
     const decoded: Event[] = [];
     const collect = (e: Event) => void decoded.push(e);
+    // a codec that joins lines (multiline) keeps state per file: an instance for each
+    const joined =
+      decoder.heldLines === undefined
+        ? undefined
+        : new JoinedStreams(ctx.codec, (e, path, cut, sink, onDelivered) => {
+            const f = e.fields;
+            if (f.path === undefined) f.path = path;
+            if (f.host === undefined) f.host = host;
+            if (cut) e.tag('_line_truncated');
+            events.inc();
+            sink.push(e, onDelivered);
+          });
     const tailer = new Tailer({
       plans: planGlobs(o.path, (p) => ctx.resolvePath(p)),
       excluded: excluder(o.exclude),
@@ -65,7 +78,12 @@ export default definePlugin({
       clock,
       logger: ctx.logger,
       metrics: ctx.metrics,
-      line(message, path, truncated, sink: InputSink, onDelivered) {
+      line(message, path, truncated, sink: InputSink, onDelivered, key) {
+        if (joined) {
+          if (truncated) oversize.inc();
+          joined.line(key, message, path, truncated, sink, onDelivered);
+          return;
+        }
         decoder.decodeMessage(message, collect);
         const n = decoded.length;
         if (truncated) oversize.inc();
@@ -91,6 +109,7 @@ export default definePlugin({
         }
         decoded.length = 0;
       },
+      ended: joined && ((key) => joined.end(key)),
       progress(lines) {
         dirty = true;
         linesSinceSave += lines;
@@ -162,6 +181,7 @@ export default definePlugin({
         await done;
         for (const t of timers) t.cancel();
         await busy;
+        joined?.endAll(); // the events the codec still builds, before waiting for their delivery
         await drain();
         tailer.closeAll();
         saveDb();

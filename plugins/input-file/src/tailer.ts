@@ -30,7 +30,10 @@ export interface TailerOptions {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
-  line(text: string, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined): void;
+  /** One line of the file `key` (its dev:ino, which a rename keeps). */
+  line(text: string, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined, key: string): void;
+  /** The file `key` will give no more lines in sequence (finished, or truncated and read again from its start). */
+  ended?(key: string): void;
   /** A sincedb entry changed; `lines` lines were delivered (0: some other change). */
   progress(lines: number): void;
 }
@@ -234,6 +237,7 @@ export class Tailer {
     if (size < t.readPos || (size !== t.lastSize && !this.fdTailMatches(t.fd, t.committed, t.tail))) {
       this.m.truncations.inc();
       this.o.logger.info({ path: t.path, size, offset: t.readPos }, 'file truncated or rewritten; reading from its start');
+      this.o.ended?.(t.key);
       t.splitter.reset();
       t.readPos = t.committed = 0;
       t.tail = t.carry = EMPTY;
@@ -251,7 +255,7 @@ export class Tailer {
     let chunkStart = 0;
     const emit: LineFn = (text, truncated, end) => {
       const tracker = t.tracker;
-      this.o.line(text, path, truncated, sink, tracker.add(track));
+      this.o.line(text, path, truncated, sink, tracker.add(track), t.key);
       if (end >= 0 && tracker.openLines >= SEGMENT_LINES) tracker.seal(chunkStart + end, this.tailAt(t, chunkStart, end));
     };
     let first = true;
@@ -279,7 +283,7 @@ export class Tailer {
     }
     if (this.o.mode === 'read' && t.readPos >= size && !stopping()) {
       const rest = t.splitter.takeRest();
-      if (rest !== undefined) this.o.line(rest, path, false, sink, t.tracker.add(track));
+      if (rest !== undefined) this.o.line(rest, path, false, sink, t.tracker.add(track), t.key);
       if (rest !== undefined || t.readPos > t.committed) {
         t.committed = t.readPos;
         t.tail = this.readTail(t.fd, t.readPos);
@@ -293,6 +297,7 @@ export class Tailer {
   /** Nothing more to read from `t`: it is closed (and completed) once its lines are delivered. */
   private finish(t: Tracked): void {
     t.finished = true;
+    this.o.ended?.(t.key);
     // the head of an oversize line that will never end: nothing more can complete it
     if (t.tracker.openLines > 0) t.tracker.seal(t.readPos, this.readTail(t.fd, t.readPos));
     if (t.tracker.idle) this.close(t);

@@ -137,7 +137,13 @@ export default definePlugin({
         oversize: () => oversize.inc(),
         framingError: () => framingErrors.inc(),
       });
-      return { data: (chunk) => framer.push(chunk), end: () => framer.end() };
+      return {
+        data: (chunk) => framer.push(chunk),
+        end: () => {
+          framer.end();
+          decoder.flush(emit); // what a codec that joins lines (multiline) still holds
+        },
+      };
     };
     return serverInput(() => [streamServerOf(o as ListenSettings, ctx, open)]);
   },
