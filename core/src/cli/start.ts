@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ConfigErrors } from '../config/errors.js';
 import { startMonitoringApi } from '../monitoring/api.js';
 import type { ReloadStats } from '../monitoring/stats.js';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger, reopenLogFile } from '../runtime/logger.js';
 import { checkConfig, configSourcesFor, loadPipeline } from '../runtime/load.js';
 import type { Pipeline } from '../runtime/pipeline.js';
 import type { PipelinePlan } from '../runtime/plan.js';
@@ -20,7 +20,18 @@ import { onStdoutError } from './stdout-closed.js';
  */
 export async function startCommand(settings: Settings): Promise<number> {
   const workingDir = process.cwd();
-  const logger: Logger = createLogger(String(settings['log.level']), settings['log.format'] === 'json' ? 'json' : 'plain');
+  const json = settings['log.format'] === 'json';
+  const logDir = settings['path.logs'] as string | undefined;
+  const logger: Logger = createLogger(String(settings['log.level']), json ? 'json' : 'plain', logDir === undefined ? undefined : resolve(workingDir, logDir));
+  // in JSON mode a refused config is one JSON object too (journald, log shippers), with every error located
+  const refused = (e: unknown) => {
+    if (!json) return void process.stderr.write(formatError(e) + '\n');
+    const errors = e instanceof ConfigErrors ? e.errors : [];
+    logger.error(
+      { errors: errors.map((x) => ({ file: x.loc?.file, line: x.loc?.line, column: x.loc?.column, message: x.reason, hint: x.hint })), text: formatError(e) },
+      errors.length ? `configuration refused: ${errors.length} error${errors.length === 1 ? '' : 's'}` : `cannot start: ${formatError(e)}`,
+    );
+  };
   const configPath = settings['path.config'] as string | undefined;
   if (configPath !== undefined && !isAbsolute(configPath)) settings['path.config'] = resolve(workingDir, configPath);
 
@@ -30,7 +41,7 @@ export async function startCommand(settings: Settings): Promise<number> {
       process.stdout.write('Configuration OK\n');
       return 0;
     } catch (e) {
-      process.stderr.write(formatError(e) + '\n');
+      refused(e);
       return 1;
     }
   }
@@ -39,7 +50,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   try {
     pipeline = await loadPipeline({ settings, workingDir, logger });
   } catch (e) {
-    process.stderr.write(formatError(e) + '\n');
+    refused(e);
     return 1;
   }
   const reloads: ReloadStats = { successes: 0, failures: 0 };
@@ -114,7 +125,8 @@ export async function startCommand(settings: Settings): Promise<number> {
   };
   // sec reopens its log files on SIGUSR2 and logrotate postrotate scripts send it: reopen, never die
   const onUsr2 = () => {
-    logger.info('SIGUSR2: reopening output files');
+    reopenLogFile();
+    logger.info('SIGUSR2: reopening output files and the log file');
     void pipeline.reopenOutputs().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'reopening output files failed'));
   };
   // the reader of stdout went away (`| head -1`): a clean stop, as for SIGTERM, without a stack trace

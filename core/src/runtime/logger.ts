@@ -1,14 +1,21 @@
+import { fstatSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 
+type SonicBoom = ReturnType<typeof pino.destination>;
+
 /**
- * The program's own log, always on stderr (stdout belongs to the stdout output). `json` writes
- * pino's lines as they are (for journald); `plain` renders `[time][LEVEL][logger] message key=value`.
+ * The program's own log, on stderr (stdout belongs to the stdout output), and with `--path.logs`
+ * in a file too. `json` writes one JSON object per line (journald-aware, see createLogger); `plain`
+ * renders `[time][LEVEL][logger] message key=value`.
  */
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
-const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'plugin']);
+const SKIP = new Set(['level', 'priority', 'time', 'pid', 'hostname', 'msg', 'name', 'plugin']);
 
-function plainStream(): Writable {
+/** Renders JSON lines as `[time][LEVEL][logger] message key=value` on stderr, or on `to`. */
+function plainStream(to?: { write(s: string): unknown }): Writable {
+  const out = to ?? process.stderr;
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -17,7 +24,7 @@ function plainStream(): Writable {
         try {
           rec = JSON.parse(line) as Record<string, unknown>;
         } catch {
-          process.stderr.write(line + '\n');
+          out.write(line + '\n');
           continue;
         }
         const who = [rec.name, rec.plugin].filter(Boolean).join('.');
@@ -26,14 +33,66 @@ function plainStream(): Writable {
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
         const time = new Date(Number(rec.time)).toISOString();
-        process.stderr.write(`[${time}][${(LEVEL_NAMES[Number(rec.level)] ?? 'INFO').padEnd(5)}][${who || 'pipeline'}] ${String(rec.msg ?? '')}${extra ? ' ' + extra : ''}\n`);
+        out.write(`[${time}][${(LEVEL_NAMES[Number(rec.level)] ?? 'INFO').padEnd(5)}][${who || 'pipeline'}] ${String(rec.msg ?? '')}${extra ? ' ' + extra : ''}\n`);
       }
       cb();
     },
   });
 }
 
-export function createLogger(level: string, format: 'plain' | 'json'): Logger {
-  const dest = format === 'json' ? pino.destination({ fd: 2, sync: true }) : plainStream();
-  return pino({ level, name: 'pipeline', base: undefined, redact: { paths: ['password', '*.password', 'api_key', '*.api_key'], censor: '[redacted]' } }, dest);
+/** Syslog severities of pino's levels: journald's PRIORITY, and the `priority` field of JSON lines. */
+export const SYSLOG_PRIORITY: Readonly<Record<string, number>> = { trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 };
+
+/**
+ * True when stderr is a journald stream: systemd sets JOURNAL_STREAM to the stream's
+ * "device:inode", which is then stderr's (not inherited by something else's stderr).
+ */
+export function stderrIsJournal(env: NodeJS.ProcessEnv = process.env): boolean {
+  const js = env.JOURNAL_STREAM;
+  if (!js) return false;
+  try {
+    const st = fstatSync(2);
+    return js === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * JSON lines on fd 2. With `journal`, each line starts with `<N>`, the syslog priority, which
+ * journald's stream reader takes as the entry's PRIORITY and strips (SyslogLevelPrefix, on by
+ * default), so `journalctl -p err` finds errors; the rest of the line is the JSON object.
+ */
+function jsonStream(journal: boolean): { write(line: string): void } {
+  return {
+    write(line: string) {
+      if (!journal) return void writeSync(2, line);
+      const m = /"priority":(\d)/.exec(line);
+      writeSync(2, `<${m ? m[1] : 6}>${line}`);
+    },
+  };
+}
+
+/** Where `--path.logs` (`-l`) writes the log besides stderr; reopened on SIGUSR2. */
+let logFile: SonicBoom | undefined;
+
+export function reopenLogFile(): void {
+  logFile?.reopen();
+}
+
+/**
+ * The program's logger. `json`: one JSON object per line with the level's name (`"level":"error"`)
+ * and its syslog `priority`; on a journald stream, prefixed for journald (see jsonStream).
+ * `logDir`: the same lines also go to `<logDir>/pipeline-plain.log` or `pipeline-json.log`
+ * (Logstash's `logstash-plain.log` / `logstash-json.log`).
+ */
+export function createLogger(level: string, format: 'plain' | 'json', logDir?: string): Logger {
+  const json = format === 'json';
+  const console = json ? jsonStream(stderrIsJournal()) : plainStream();
+  const options: pino.LoggerOptions = { level, name: 'pipeline', base: undefined, redact: { paths: ['password', '*.password', 'api_key', '*.api_key'], censor: '[redacted]' } };
+  if (json) options.formatters = { level: (label) => ({ level: label, priority: SYSLOG_PRIORITY[label] ?? 6 }) };
+  if (logDir === undefined) return pino(options, console);
+  logFile = pino.destination({ dest: join(logDir, json ? 'pipeline-json.log' : 'pipeline-plain.log'), mkdir: true, sync: true });
+  const file = json ? logFile : plainStream(logFile);
+  return pino(options, pino.multistream([{ stream: console as never, level: 'trace' }, { stream: file as never, level: 'trace' }]));
 }
