@@ -14,11 +14,11 @@ export const MAX_BYTES_TAG = 'multiline_codec_max_bytes_reached';
 
 const options = {
   pattern: opt.string({ required: true, description: 'The regular expression (Oniguruma syntax, grok %{NAME} references allowed) each line is matched against.', validate: patternSyntaxError }),
-  what: opt.string({ required: true, values: ['previous', 'next'], description: 'Whether a matching line belongs to the event of the line before it or of the line after it.' }),
+  what: opt.string({ required: true, values: ['previous', 'next'], description: 'Whether a matching line belongs to the event of the line before it or of the line after it' }),
   negate: opt.bool({ default: false, description: 'Apply `what` to the lines the pattern does not match instead.' }),
   patterns_dir: opt.strings({ default: [], description: 'Extra grok pattern files or folders of them (NAME PATTERN lines), loaded after the built-in legacy set.' }),
   auto_flush_interval: opt.number({ description: 'Seconds without a new line after which the event being built is emitted; unset: it waits for the line that ends it, or the end of the stream.', validate: (n: number) => (n > 0 ? undefined : 'must be > 0') }),
-  max_lines: opt.number({ default: 500, min: 0, description: `An event is emitted once it holds more than this many lines, tagged ${MAX_LINES_TAG}.` }),
+  max_lines: opt.number({ default: 500, min: 0, description: `An event is emitted once it holds more than this many lines, tagged ${MAX_LINES_TAG}` }),
   max_bytes: opt.string({ default: '10 MiB', description: `An event is emitted once its lines hold this many bytes, tagged ${MAX_BYTES_TAG}; a number of bytes or a size such as "512 KiB" or "2 mb".`, validate: (s: string) => (Number.isNaN(parseBytes(s)) ? `cannot read '${s}' as a size (e.g. 1048576, "10 MiB", "512 kb")` : undefined) }),
   multiline_tag: opt.string({ default: 'multiline', description: 'Tag added to events made of more than one line ("" adds none).' }),
   charset: opt.string({ default: 'UTF-8', description: 'Encoding of the bytes a stream input hands over (UTF-8, ISO-8859-1, ASCII-8BIT, Windows-1252, Shift_JIS, ...); text an input already decoded is taken as is.', validate: charsetError }),
