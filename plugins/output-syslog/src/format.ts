@@ -1,0 +1,159 @@
+import { compileJoda, compileTemplate, type Event, type Template } from '@pipeline/core';
+
+/**
+ * Facility names to codes (RFC 5424 table 1): Logstash's labels, the labels the syslog input
+ * writes (`system`, `UUCP`, `FTP`, `NTP`), the usual short names (`auth`, `cron`, `kern`...) and the
+ * codes themselves. Matched case-insensitively. A Map, never an object: the name may come from an event.
+ */
+const FACILITY_CODES = new Map<string, number>([
+  ['kernel', 0], ['kern', 0],
+  ['user-level', 1], ['user', 1],
+  ['mail', 2],
+  ['daemon', 3], ['system', 3],
+  ['security/authorization', 4], ['auth', 4], ['security', 4],
+  ['syslogd', 5], ['syslog', 5],
+  ['line printer', 6], ['lpr', 6],
+  ['network news', 7], ['news', 7],
+  ['uucp', 8],
+  ['clock', 9], ['cron', 9],
+  ['authpriv', 10],
+  ['ftp', 11],
+  ['ntp', 12],
+  ['log audit', 13],
+  ['log alert', 14],
+  ...Array.from({ length: 8 }, (_, i) => [`local${i}`, 16 + i] as [string, number]),
+  ...Array.from({ length: 24 }, (_, i) => [String(i), i] as [string, number]),
+]);
+
+const SEVERITY_CODES = new Map<string, number>([
+  ['emergency', 0], ['emerg', 0],
+  ['alert', 1],
+  ['critical', 2], ['crit', 2],
+  ['error', 3], ['err', 3],
+  ['warning', 4], ['warn', 4],
+  ['notice', 5],
+  ['informational', 6], ['info', 6],
+  ['debug', 7],
+  ...Array.from({ length: 8 }, (_, i) => [String(i), i] as [string, number]),
+]);
+
+/** Logstash's fallbacks: user-level, notice, and priority 13 for a priority that is not 0..191. */
+const DEFAULT_FACILITY = 1;
+const DEFAULT_SEVERITY = 5;
+const DEFAULT_PRIORITY = 13;
+
+export const facilityNames = (): string[] => [...FACILITY_CODES.keys()].filter((k) => !/^\d/.test(k));
+export const severityNames = (): string[] => [...SEVERITY_CODES.keys()].filter((k) => !/^\d/.test(k));
+
+export function facilityCode(label: string): number | undefined {
+  return FACILITY_CODES.get(label.trim().toLowerCase());
+}
+
+export function severityCode(label: string): number | undefined {
+  return SEVERITY_CODES.get(label.trim().toLowerCase());
+}
+
+export interface SyslogFormat {
+  rfc: 'rfc3164' | 'rfc5424';
+  facility: string;
+  severity: string;
+  use_labels: boolean;
+  priority: string;
+  sourcehost: string;
+  appname: string;
+  procid: string;
+  msgid: string;
+  structured_data: string;
+  /** Octet-counted framing: line breaks in the message are sent as they are (LF framing escapes them). */
+  keepNewlines: boolean;
+}
+
+/** Header fields are printable US-ASCII without spaces (RFC 5424 PRINTUSASCII); anything else becomes `_`. */
+const NOT_PRINTABLE = /[^\x21-\x7e]/;
+const NOT_PRINTABLE_ALL = /[^\x21-\x7e]/g;
+
+function headerField(s: string, max: number): string {
+  if (s.length === 0) return '-';
+  if (NOT_PRINTABLE.test(s)) s = s.replace(NOT_PRINTABLE_ALL, '_');
+  return s.length > max ? s.slice(0, max) : s;
+}
+
+/** Ruby's rstrip (what Logstash applies): trailing NUL, tab, LF, VT, FF, CR and space; a loop, so a long run costs nothing. */
+export function rstrip(s: string): string {
+  let end = s.length;
+  while (end > 0) {
+    const c = s.charCodeAt(end - 1);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0) end--;
+    else break;
+  }
+  return end === s.length ? s : s.slice(0, end);
+}
+
+/** The message part as Logstash sends it: trailing blanks cut, CRLF and LF written as the two characters `\n`. */
+export function messageText(payload: string, keepNewlines: boolean): string {
+  const m = rstrip(payload);
+  if (keepNewlines || m.indexOf('\n') < 0) return m;
+  return m.replace(/\r\n/g, '\n').replace(/\n/g, '\\n');
+}
+
+function oneLine(s: string): string {
+  return /[\r\n]/.test(s) ? s.replace(/[\r\n]/g, ' ') : s;
+}
+
+/** A code from a label template: resolved once when the template is static. */
+function codeOf(source: string, lookup: (s: string) => number | undefined, fallback: number): (e: Event) => number {
+  const t = compileTemplate(source);
+  if (!t.dynamic) {
+    const code = lookup(source) ?? fallback;
+    return () => code;
+  }
+  return (e) => lookup(t.render(e.fields)) ?? fallback;
+}
+
+function rendered(t: Template): (e: Event) => string {
+  if (!t.dynamic) return () => t.source;
+  return (e) => t.render(e.fields);
+}
+
+/**
+ * Compiles the options into a function from an event and its message text to one syslog message
+ * (no framing): `<PRI>Mmm dd HH:mm:ss HOST APP[PROCID]: MSG` (RFC 3164) or
+ * `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG` (RFC 5424), times in UTC as Logstash writes them.
+ */
+export function compileSyslog(o: SyslogFormat): (event: Event, message: string) => string {
+  let pri: (e: Event) => number;
+  if (o.use_labels) {
+    const facility = codeOf(o.facility, facilityCode, DEFAULT_FACILITY);
+    const severity = codeOf(o.severity, severityCode, DEFAULT_SEVERITY);
+    pri = (e) => facility(e) * 8 + severity(e);
+  } else {
+    const t = compileTemplate(o.priority);
+    pri = (e) => {
+      const s = t.render(e.fields);
+      if (!/^\s*\d{1,3}\s*$/.test(s)) return DEFAULT_PRIORITY;
+      const n = Number(s);
+      return n <= 191 ? n : DEFAULT_PRIORITY;
+    };
+  }
+  const host = rendered(compileTemplate(o.sourcehost));
+  const app = rendered(compileTemplate(o.appname));
+  const procid = rendered(compileTemplate(o.procid));
+  const keep = o.keepNewlines;
+  if (o.rfc === 'rfc3164') {
+    const ts = compileJoda('MMM dd HH:mm:ss');
+    return (e, message) =>
+      `<${pri(e)}>${ts(e.timestamp.ms)} ${headerField(host(e), 255)} ${headerField(app(e), 255)}[${headerField(procid(e), 128)}]: ${messageText(message, keep)}`;
+  }
+  const ts = compileJoda("yyyy-MM-dd'T'HH:mm:ss.SSSZZ");
+  const msgid = rendered(compileTemplate(o.msgid));
+  const sdTemplate = rendered(compileTemplate(o.structured_data));
+  // a line break from an event must not end the frame early
+  const sd = o.structured_data === '' ? () => '-' : keep ? sdTemplate : (e: Event) => oneLine(sdTemplate(e));
+  return (e, message) =>
+    `<${pri(e)}>1 ${ts(e.timestamp.ms)} ${headerField(host(e), 255)} ${headerField(app(e), 48)} ${headerField(procid(e), 128)} ${headerField(msgid(e), 32)} ${sd(e) || '-'} ${messageText(message, keep)}`;
+}
+
+/** RFC 6587 framing of one message over a stream. */
+export function frame(message: string, octetCounted: boolean): string {
+  return octetCounted ? `${Buffer.byteLength(message)} ${message}` : message + '\n';
+}
