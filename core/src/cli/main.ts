@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CORE_VERSION, INSTALL_ROOT } from '../registry/install-root.js';
-import { DEFAULT_SETTINGS, loadSettingsFile, mergeSettings, type Settings } from '../runtime/settings.js';
+import { DEFAULT_SETTINGS, IGNORED_SETTINGS, mergeSettings, SETS_SOMETHING, type Settings } from '../runtime/settings.js';
+import { readSettingsFile, SettingsError } from '../runtime/settings-file.js';
 import { registryFor } from '../runtime/load.js';
 import { certsCommands } from './certs.js';
 import { dlqCommands } from './dlq.js';
@@ -34,7 +36,7 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'queue.max_events': { type: 'number', describe: 'events the queue holds before inputs are paused' },
   'path.data': { type: 'string', describe: 'where state, plugins and files go (./data)' },
   'path.plugins': { type: 'array', describe: 'extra directories holding plugin packages' },
-  'path.settings': { type: 'string', describe: 'directory holding pipeline.yml' },
+  'path.settings': { type: 'string', describe: 'directory holding logstash.yml (or pipeline.yml) and pipelines.yml' },
   'log.level': { type: 'string', describe: 'fatal, error, warn, info, debug or trace' },
   'path.logs': { alias: 'l', type: 'string', describe: 'also write the program log to DIR/pipeline-plain.log (or -json.log), reopened on SIGUSR2' },
   'log.format': { type: 'string', describe: 'plain or json (json suits journald)' },
@@ -43,13 +45,52 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'api.enabled': { type: 'boolean', describe: 'serve the monitoring API (true)' },
 };
 
+/**
+ * Settings as Logstash resolves them: defaults, then the settings file (`--path.settings DIR`:
+ * DIR/logstash.yml, or DIR/pipeline.yml; without it config/pipeline.yml of the working directory,
+ * else of the installation), then a one-entry DIR/pipelines.yml, then the command line. A missing
+ * directory, an unknown key or a bad value throws a SettingsError naming the file and line.
+ */
 function settingsFrom(argv: Record<string, unknown>): Settings {
   const dir = argv['path.settings'] as string | undefined;
-  const candidates = dir ? [join(resolve(dir), 'pipeline.yml')] : [join(process.cwd(), 'config', 'pipeline.yml'), join(INSTALL_ROOT, 'config', 'pipeline.yml')];
-  const file = candidates.find((p) => existsSync(p));
   const cli: Settings = {};
   for (const key of Object.keys(SETTING_FLAGS)) if (argv[key] !== undefined) cli[key] = argv[key];
-  return mergeSettings(DEFAULT_SETTINGS, file ? loadSettingsFile(file) : {}, cli);
+  const layers: Settings[] = [DEFAULT_SETTINGS];
+  const ignored: string[] = [];
+  const read = (file: string) => {
+    const text = readFileSync(file, 'utf8');
+    if (!SETS_SOMETHING.test(text)) return;
+    const r = readSettingsFile(file, text);
+    layers.push(r.settings);
+    ignored.push(...r.ignored);
+  };
+  if (dir !== undefined) {
+    const d = resolve(dir);
+    if (!existsSync(d) || !statSync(d).isDirectory()) throw new SettingsError(d, undefined, `--path.settings names no directory`, 'give the directory holding logstash.yml (or pipeline.yml)');
+    const file = [join(d, 'logstash.yml'), join(d, 'pipeline.yml')].find((p) => existsSync(p));
+    if (file) read(file);
+    const multi = join(d, 'pipelines.yml');
+    if (existsSync(multi) && cli['path.config'] === undefined && cli['config.string'] === undefined) layers.push(...onePipeline(multi));
+  } else {
+    const file = [join(process.cwd(), 'config', 'pipeline.yml'), join(INSTALL_ROOT, 'config', 'pipeline.yml')].find((p) => existsSync(p));
+    if (file) read(file);
+  }
+  const merged = mergeSettings(...layers, cli);
+  if (ignored.length > 0) merged[IGNORED_SETTINGS] = ignored;
+  return merged;
+}
+
+/** pipelines.yml with one pipeline: its settings. Several pipelines in one process are not built yet. */
+function onePipeline(file: string): Settings[] {
+  const text = readFileSync(file, 'utf8');
+  if (!SETS_SOMETHING.test(text)) return [];
+  const entries = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text) as unknown;
+  if (!Array.isArray(entries)) throw new SettingsError(file, 1, 'expected a list of pipelines (- pipeline.id: ...)');
+  if (entries.length > 1)
+    throw new SettingsError(file, undefined, `${entries.length} pipelines listed; one process runs one pipeline for now`, 'run one pipeline per process (--path.settings with a one-entry pipelines.yml, or -f), or keep one entry');
+  if (entries.length === 0) return [];
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return [readSettingsFile(`${file} (its pipeline)`, yaml.stringify(entries[0])).settings];
 }
 
 function withSettingFlags(y: Argv): Argv {
@@ -69,7 +110,16 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
       'run a pipeline (pipelines/default.conf unless -f or -e is given)',
       (y) => withSettingFlags(y).example('$0 start -e \'input { stdin {} } output { stdout {} }\'', 'read lines, print events').example('$0 start -f pipeline.conf -t', 'check a config'),
       async (argv) => {
-        code = await startCommand(settingsFrom(argv as Record<string, unknown>));
+        let settings: Settings;
+        try {
+          settings = settingsFrom(argv as Record<string, unknown>);
+        } catch (e) {
+          if (!(e instanceof SettingsError)) throw e;
+          process.stderr.write(`${e.message}\n`);
+          code = 1;
+          return;
+        }
+        code = await startCommand(settings);
       },
     )
     .command(
@@ -95,6 +145,11 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     .version(CORE_VERSION)
     .alias('V', 'version')
     .fail((msg, err, y) => {
+      if (err instanceof SettingsError) {
+        process.stderr.write(`${err.message}\n`);
+        code = 1;
+        return;
+      }
       if (err) throw err;
       y.showHelp();
       process.stderr.write(`\n${msg}\n`);

@@ -9,7 +9,7 @@ import { createLogger, reopenLogFile } from '../runtime/logger.js';
 import { checkConfig, configSourcesFor, loadPipeline } from '../runtime/load.js';
 import type { Pipeline } from '../runtime/pipeline.js';
 import type { PipelinePlan } from '../runtime/plan.js';
-import { num, type Settings } from '../runtime/settings.js';
+import { IGNORED_SETTINGS, num, type Settings } from '../runtime/settings.js';
 import { onStdoutError } from './stdout-closed.js';
 
 /**
@@ -32,6 +32,8 @@ export async function startCommand(settings: Settings): Promise<number> {
       errors.length ? `configuration refused: ${errors.length} error${errors.length === 1 ? '' : 's'}` : `cannot start: ${formatError(e)}`,
     );
   };
+  const ignored = settings[IGNORED_SETTINGS] as string[] | undefined;
+  if (ignored) logger.warn({ settings: ignored }, `Logstash settings that mean nothing here were ignored: ${ignored.join(', ')}`);
   const configPath = settings['path.config'] as string | undefined;
   if (configPath !== undefined && !isAbsolute(configPath)) settings['path.config'] = resolve(workingDir, configPath);
 

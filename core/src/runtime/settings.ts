@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import type { parse as ParseYaml } from 'yaml';
 
 /**
- * Pipeline settings under Logstash's dotted names. Defaults here, then `config/pipeline.yml`
- * (nested or dotted keys, as logstash.yml accepts both), then the command line.
+ * Pipeline settings under Logstash's dotted names. Defaults here, then a settings file (read and
+ * checked by settings-file.ts: nested or dotted keys, as logstash.yml accepts both), then the
+ * command line (cli/main.ts settingsFrom).
  */
 export type Settings = Record<string, unknown>;
 
@@ -33,33 +31,14 @@ export const DEFAULT_SETTINGS: Settings = {
   'api.http.port': 9600,
 };
 
-/** Flattens nested YAML maps into dotted keys. */
-export function flatten(obj: Record<string, unknown>, prefix = '', out: Settings = {}): Settings {
-  for (const [k, v] of Object.entries(obj)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
-    else out[key] = v;
-  }
-  return out;
-}
-
 /**
- * The YAML parser is loaded only for a settings file that sets something: the shipped
- * config/pipeline.yml is all comments, and loading `yaml` costs a tenth of the start-up.
+ * A settings file is parsed (settings-file.ts, which loads `yaml`) only when it sets something:
+ * the shipped config/pipeline.yml is all comments, and loading `yaml` costs a tenth of the start-up.
  */
-let parseYaml: typeof ParseYaml | undefined;
-const SETS_SOMETHING = /^[ \t]*[^#\s]/m;
+export const SETS_SOMETHING = /^[ \t]*[^#\s]/m;
 
-export function loadSettingsFile(path: string): Settings {
-  if (!existsSync(path)) return {};
-  const text = readFileSync(path, 'utf8');
-  if (!SETS_SOMETHING.test(text)) return {};
-  parseYaml ??= (createRequire(import.meta.url)('yaml') as { parse: typeof ParseYaml }).parse;
-  const doc = parseYaml(text) as unknown;
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${path}: expected a map of settings`);
-  return flatten(doc as Record<string, unknown>);
-}
+/** Where settingsFrom leaves the Logstash-only keys a settings file set (startCommand warns once). */
+export const IGNORED_SETTINGS = '_ignored_settings';
 
 /** Merges layers left to right; undefined values in later layers do not override. */
 export function mergeSettings(...layers: Settings[]): Settings {
