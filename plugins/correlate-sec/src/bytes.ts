@@ -18,3 +18,10 @@ export function fromBytes(s: string): string {
 export function bytesBuffer(s: string): Buffer {
   return Buffer.from(s, 'latin1');
 }
+
+/** Perl's split(/\n/, s): drops trailing empty fields; "" gives no lines. */
+export function perlSplitLines(s: string): string[] {
+  const parts = s.split('\n');
+  while (parts.length && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
