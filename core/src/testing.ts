@@ -110,3 +110,19 @@ export function runFilter(filter: InstanceOf['filter'], events: (Event | Fields)
   }
   return out;
 }
+
+export {
+  inputCompliance,
+  outputCompliance,
+  splitJsonDocuments,
+  sendTcp,
+  sendUdp,
+  freePort,
+  until,
+  COMPLIANCE_IDS,
+  PipelineProcess,
+  type ComplianceRun,
+  type InputDriver,
+  type OutputDriver,
+  type LogRecord,
+} from './testing/compliance.js';
