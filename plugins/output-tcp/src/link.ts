@@ -71,6 +71,7 @@ export class StreamLink {
     const mt = o.metrics;
     this.m = {
       connected: mt.gauge('connected'),
+      attempts: mt.counter('connect_attempts'),
       connections: mt.counter('connections'),
       connectFailures: mt.counter('connect_failures'),
       disconnects: mt.counter('disconnects'),
@@ -206,6 +207,7 @@ export class StreamLink {
   private connect(): void {
     const o = this.o;
     this.connecting = true;
+    this.m.attempts.inc();
     const gen = ++this.generation;
     let secure: tls.ConnectionOptions | undefined;
     try {

@@ -56,6 +56,7 @@ export class BroadcastServer {
         resolve();
       });
     });
+    o.metrics.gauge('listen_port').set(this.port);
     o.logger.info({ host: o.host, port: this.port, tls: !!o.tls }, 'tcp output listening');
   }
 
