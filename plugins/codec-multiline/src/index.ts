@@ -87,7 +87,9 @@ function armedSet(signal: AbortSignal): Set<Multiline> {
 
 /** One stream's state: the lines of the event being built. */
 class Multiline implements CodecImplementation {
-  private readonly lines: string[] = [];
+  /** The event being built: its lines joined with \n so far, and how many there are. */
+  private joined = '';
+  private count = 0;
   private bytes = 0;
   /** When the event's first line arrived: its @timestamp. */
   private firstAt = 0;
@@ -111,7 +113,7 @@ class Multiline implements CodecImplementation {
 
   /** Lines handed in that are in no emitted event yet (a partial line of `decode` not counted). */
   get heldLines(): number {
-    return this.lines.length + this.inHand;
+    return this.count + this.inHand;
   }
 
   decode(data: Buffer | string, emit: (e: Event) => void): void {
@@ -122,7 +124,7 @@ class Multiline implements CodecImplementation {
     for (;;) {
       const at = chunk.indexOf('\n', start);
       if (at < 0) break;
-      this.line(carried.length > 0 ? carried + chunk.slice(start, at) : chunk.slice(start, at), emit);
+      this.line(carried.length > 0 ? carried + chunk.slice(start, at) : chunk.slice(start, at), emit, this.c.matcher.single);
       carried = '';
       start = at + 1;
     }
@@ -131,7 +133,9 @@ class Multiline implements CodecImplementation {
 
   decodeLine(line: string, emit: (e: Event) => void): void {
     this.target = emit;
-    this.line(line, emit);
+    // an input's own framing (a delimiter other than \n) may leave newlines in a line
+    const m = this.c.matcher;
+    this.line(line, emit, line.indexOf('\n') === -1 ? m.single : m.regex);
   }
 
   decodeMessage(data: Buffer | string, emit: (e: Event) => void): void {
@@ -142,10 +146,10 @@ class Multiline implements CodecImplementation {
     for (;;) {
       const at = chunk.indexOf('\n', start);
       if (at < 0) break;
-      this.line(chunk.slice(start, at), emit);
+      this.line(chunk.slice(start, at), emit, this.c.matcher.single);
       start = at + 1;
     }
-    if (start < chunk.length) this.line(start === 0 ? chunk : chunk.slice(start), emit);
+    if (start < chunk.length) this.line(start === 0 ? chunk : chunk.slice(start), emit, this.c.matcher.single);
     this.emitEvent(emit);
   }
 
@@ -153,7 +157,7 @@ class Multiline implements CodecImplementation {
     this.target = emit;
     const rest = this.partial + this.text.end();
     this.partial = '';
-    if (rest.length > 0) this.line(rest, emit);
+    if (rest.length > 0) this.line(rest, emit, this.c.matcher.single);
     this.emitEvent(emit);
     this.cancelTimer();
     armed.get(this.ctx.signal)?.delete(this);
@@ -168,10 +172,11 @@ class Multiline implements CodecImplementation {
     this.timer = undefined;
   }
 
-  private line(text: string, emit: (e: Event) => void): void {
+  /** One line; `re` is the matcher's regex for it (`single` when the line holds no newline). */
+  private line(text: string, emit: (e: Event) => void, re: RegExp): void {
     const c = this.c;
-    const m = c.matcher;
-    let matched = (m.literal === undefined || text.indexOf(m.literal) !== -1) && m.regex.test(text);
+    const literal = c.matcher.literal;
+    let matched = (literal === undefined || text.indexOf(literal) !== -1) && re.test(text);
     if (c.negate) matched = !matched;
     if (c.previous) {
       if (!matched || this.overLimits()) {
@@ -188,18 +193,20 @@ class Multiline implements CodecImplementation {
 
   /** Logstash's limits: more than max_lines lines, or at least max_bytes bytes. */
   private overLimits(): boolean {
-    return this.lines.length > this.c.maxLines || this.bytes >= this.c.maxBytes;
+    return this.count > this.c.maxLines || this.bytes >= this.c.maxBytes;
   }
 
   private buffer(text: string): void {
     const c = this.c;
     if (c.autoFlushMs > 0) {
       const now = this.ctx.clock.now();
-      if (this.lines.length === 0) this.firstAt = now;
+      if (this.count === 0) this.firstAt = now;
       this.lastAt = now;
       if (this.timer === undefined) this.arm(c.autoFlushMs);
-    } else if (this.lines.length === 0) this.firstAt = this.ctx.clock.now();
-    this.lines.push(text);
+    } else if (this.count === 0) this.firstAt = this.ctx.clock.now();
+    // appending makes a rope: no copy per line, the text is flattened once when it is read
+    this.joined = this.count === 0 ? text : this.joined + '\n' + text;
+    this.count++;
     this.bytes += Buffer.byteLength(text);
   }
 
@@ -212,7 +219,7 @@ class Multiline implements CodecImplementation {
   /** The auto-flush timer: emits the event once no line came for auto_flush_interval, else waits the rest. */
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.lines.length === 0) {
+    if (this.count === 0) {
       armed.get(this.ctx.signal)?.delete(this);
       return;
     }
@@ -233,14 +240,14 @@ class Multiline implements CodecImplementation {
 
   /** The buffered lines as one event (nothing when there are none); the buffer is empty before `emit` runs. */
   private emitEvent(emit: (e: Event) => void): void {
-    const lines = this.lines;
-    const n = lines.length;
+    const n = this.count;
     if (n === 0) return;
     const c = this.c;
-    const message = n === 1 ? lines[0]! : lines.join('\n');
+    const message = this.joined;
     const overBytes = this.bytes >= c.maxBytes;
     const overLines = n > c.maxLines;
-    lines.length = 0;
+    this.joined = '';
+    this.count = 0;
     this.bytes = 0;
     const e = new Event(c.ecs ? { message, event: { original: message } } : { message }, new Timestamp(this.firstAt));
     if (n > 1 && c.tag !== '') e.tag(c.tag);

@@ -10,16 +10,26 @@ import { buildLibrary, builtinPatterns, expandPattern, translate } from '@pipeli
 
 export interface LineMatcher {
   readonly regex: RegExp;
+  /**
+   * The same regex for a line without a newline (every line the codec splits itself): Oniguruma's
+   * `^`, which the translation writes `(?<![^\n])` and V8 then tries at every position, is plain
+   * `^` on such a line, so a leading one is written `^` here and the regex is anchored.
+   */
+  readonly single: RegExp;
   /** Text every matching line contains: a line without it cannot match (checked first). */
   readonly literal: string | undefined;
 }
 
+const LINE_START = '(?<![^\\n])';
+
 function matcherOf(pattern: string, library: Map<string, string>): LineMatcher {
   const t = translate(expandPattern(pattern, library, true), JSON.stringify(pattern));
   // no g or y: test() then keeps no lastIndex between lines
-  const regex = new RegExp(t.source, t.flags.replace(/[gy]/g, ''));
+  const flags = t.flags.replace(/[gy]/g, '');
+  const regex = new RegExp(t.source, flags);
+  const single = t.source.startsWith(LINE_START) ? new RegExp('^' + t.source.slice(LINE_START.length), flags) : regex;
   const literal = t.requiredLiteral !== undefined && t.requiredLiteral.length >= 2 ? t.requiredLiteral : undefined;
-  return { regex, literal };
+  return { regex, single, literal };
 }
 
 /** The error text of the grok library's errors, without its `grok:` prefix. */

@@ -95,6 +95,17 @@ describe('multiline: what, negate, pattern', () => {
     ]);
   });
 
+  it('^ keeps its Oniguruma meaning (start of any line) in a line an input framed with newlines inside', () => {
+    const { d } = codec('pattern => "^\\s" what => previous');
+    const out: unknown[] = [];
+    const emit = (e: Event) => void out.push(e.fields.message);
+    d.decodeLine!('head', emit);
+    d.decodeLine!('x\n y', emit); // its second line starts with a space: the pattern matches
+    d.decodeLine!('z', emit);
+    d.flush(emit);
+    assert.deepEqual(out, ['head\nx\n y', 'z']);
+  });
+
   it('empty lines are lines like any other', () => {
     assert.deepEqual(run('pattern => "^%{TIMESTAMP_ISO8601} " negate => true what => previous', ['2026-01-01T00:00:00Z a', '', 'b', '2026-01-01T00:00:01Z c']), [
       { message: '2026-01-01T00:00:00Z a\n\nb', tags: ['multiline'] },
