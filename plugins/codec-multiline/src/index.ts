@@ -95,7 +95,7 @@ class Multiline implements CodecImplementation {
   private firstAt = 0;
   /** When the latest line arrived (auto flush only). */
   private lastAt = 0;
-  /** 1 while a line handed in is not yet in `lines` (what => previous flushes before buffering it). */
+  /** 1 while a line handed in is not yet part of the event being built (what => previous emits before adding it). */
   private inHand = 0;
   /** A partial last line of `decode`. */
   private partial = '';
@@ -141,7 +141,12 @@ class Multiline implements CodecImplementation {
   decodeMessage(data: Buffer | string, emit: (e: Event) => void): void {
     // whole: every \n-terminated part is a line, and the rest when there is one; then the event is complete
     this.target = emit;
-    const chunk = typeof data === 'string' ? data : this.c.reader().write(data);
+    let chunk: string;
+    if (typeof data === 'string') chunk = data;
+    else {
+      const r = this.c.reader();
+      chunk = r.write(data) + r.end();
+    }
     let start = 0;
     for (;;) {
       const at = chunk.indexOf('\n', start);

@@ -350,6 +350,15 @@ describe('multiline: streams, framing and charset', () => {
     assert.deepEqual(outU, ['κόσμε']);
   });
 
+  it('charset in decodeMessage: a message of bytes is decoded whole, nothing kept for the next one', () => {
+    const { d } = codec('pattern => "^\\s" what => previous charset => "Shift_JIS"');
+    const out: unknown[] = [];
+    // "日" in Shift_JIS, then a message cut inside its next character: nothing waits for a rest
+    d.decodeMessage(Buffer.from([0x93, 0xfa, 0x0a, 0x20, 0x96]), (e) => out.push(e.fields.message));
+    d.decodeMessage(Buffer.from([0x93, 0xfa]), (e) => out.push(e.fields.message));
+    assert.deepEqual(out, ['日\n \ufffd', '日']);
+  });
+
   it('an unknown charset is refused by the schema', () => {
     assert.match(errorOf(() => optionsFromConfig(multiline, 'pattern => "x" what => next charset => "EBCDIC-XYZ"')).message, /option 'charset': unknown charset 'EBCDIC-XYZ'/);
   });
