@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
-import { SecEngine, type EngineOptions } from '../src/engine.js';
+import { SecEngine, type EngineHooks, type EngineOptions } from '../src/engine.js';
 import { compileRuleFile, type Rule, type RuleError, type RuleFile } from '../src/rules.js';
 import { toBytes } from '../src/bytes.js';
 import { parseActionList, type Action } from '../src/actions.js';
@@ -30,8 +30,8 @@ export interface TestRt {
   actions(text: string, ruleId?: number): Action[];
 }
 
-/** `more`: further rule files (name, text), loaded after the first, e.g. file sets for Jump. */
-export function testRuntime(ruleText: string, opts: EngineOptions & { workingDir?: string; more?: [string, string][] } = {}): TestRt {
+/** `more`: further rule files (name, text), loaded after the first, e.g. file sets for Jump; `hooks`: more engine hooks. */
+export function testRuntime(ruleText: string, opts: EngineOptions & { workingDir?: string; more?: [string, string][]; hooks?: Partial<EngineHooks> } = {}): TestRt {
   process.env.TZ = 'UTC';
   const errors: RuleError[] = [];
   const file = compileRuleFile(ruleText, RULE_FILE, { allowShell: opts.allowShell }, errors);
@@ -47,6 +47,7 @@ export function testRuntime(ruleText: string, opts: EngineOptions & { workingDir
       workingDir: opts.workingDir ?? tmpdir(),
       stdout: (t) => void out.push(t.replace(/\n$/, '')),
       log: (level, msg) => void logs.push(`${level}: ${msg}`),
+      ...opts.hooks,
     },
     opts,
   );
