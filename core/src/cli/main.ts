@@ -14,6 +14,7 @@ import { pluginCommands } from './plugin.js';
 import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
+import { testCommand } from './test-cases.js';
 import { watchStdout } from './stdout-closed.js';
 
 /**
@@ -131,13 +132,27 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         code = await statusCommand(String(s['api.http.host']), Number(String(s['api.http.port']).split('-')[0]));
       },
     )
+    .command(
+      'test <files..>',
+      "run test-case files (YAML) against their config's filter and correlate sections, on event time",
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'test-case files, or directories of them' })
+          .option('json', { type: 'boolean', default: false, describe: 'print the results as one JSON object' })
+          .option('path.plugins', { type: 'array', describe: SETTING_FLAGS['path.plugins']!.describe })
+          .option('log.level', { type: 'string', describe: "plugins' log level on stderr (error)" })
+          .example('$0 test pipelines/tests/', 'run the example cases of the shipped pipelines'),
+      async (argv) => {
+        code = await testCommand(argv.files as string[], settingsFrom(argv as Record<string, unknown>), argv.json === true);
+      },
+    )
     .command('certs', 'create a CA, server and client certificates for TLS inputs (node-forge)', (y) => certsCommands(y, (c) => (code = c)))
     .command('sec', 'check SEC rule files, or migrate shell alerta calls to native actions', (y) =>
       secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
     )
     .command('dlq', 'list or replay the dead letters of the alerta, heartbeat and email outputs', (y) => dlqCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .command('plugin', 'list, install, remove or generate plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
-    .demandCommand(1, 'name a command: start, status, plugin, certs, sec or dlq')
+    .demandCommand(1, 'name a command: start, test, status, plugin, certs, sec or dlq')
     .strict()
     .help()
     .alias('h', 'help')
