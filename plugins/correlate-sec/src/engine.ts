@@ -110,7 +110,7 @@ export class SecEngine implements Runtime, CtxEnv {
     }
     this.mainFiles = files.filter((f) => !f.jumpOnly);
     this.lines = new InputBuffers(max);
-    const now = () => this.now();
+    const now = () => hooks.now();
     const log = (level: LogLevel, msg: string) => this.log(level, msg);
     this.vars = new ActionVars(now);
     this.contexts = new Contexts(now, (list, desc) => void this.execList(list, desc));
