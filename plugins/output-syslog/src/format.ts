@@ -110,6 +110,26 @@ function codeOf(source: string, lookup: (s: string) => number | undefined, fallb
   return (e) => lookup(t.render(e.fields)) ?? fallback;
 }
 
+/**
+ * A Joda pattern with a resolution of one second, formatted once per second: events of a batch
+ * mostly share their second, and formatting a date costs more than all the rest of a message.
+ */
+function perSecond(pattern: string): (ms: number) => string {
+  const fmt = compileJoda(pattern);
+  let second = NaN;
+  let text = '';
+  return (ms) => {
+    const s = Math.floor(ms / 1000);
+    if (s !== second) {
+      second = s;
+      text = fmt(s * 1000);
+    }
+    return text;
+  };
+}
+
+const MILLIS = Array.from({ length: 1000 }, (_, i) => '.' + String(i).padStart(3, '0'));
+
 function rendered(t: Template): (e: Event) => string {
   if (!t.dynamic) return () => t.source;
   return (e) => t.render(e.fields);
@@ -140,11 +160,13 @@ export function compileSyslog(o: SyslogFormat): (event: Event, message: string) 
   const procid = rendered(compileTemplate(o.procid));
   const keep = o.keepNewlines;
   if (o.rfc === 'rfc3164') {
-    const ts = compileJoda('MMM dd HH:mm:ss');
+    const ts = perSecond('MMM dd HH:mm:ss');
     return (e, message) =>
       `<${pri(e)}>${ts(e.timestamp.ms)} ${headerField(host(e), 255)} ${headerField(app(e), 255)}[${headerField(procid(e), 128)}]: ${messageText(message, keep)}`;
   }
-  const ts = compileJoda("yyyy-MM-dd'T'HH:mm:ss.SSSZZ");
+  // yyyy-MM-dd'T'HH:mm:ss.SSSZZ in UTC, as Logstash's sprintf writes it
+  const seconds = perSecond("yyyy-MM-dd'T'HH:mm:ss");
+  const ts = (ms: number) => seconds(ms) + (MILLIS[Math.floor(ms) - Math.floor(ms / 1000) * 1000] ?? '.000') + '+00:00';
   const msgid = rendered(compileTemplate(o.msgid));
   const sdTemplate = rendered(compileTemplate(o.structured_data));
   // a line break from an event must not end the frame early

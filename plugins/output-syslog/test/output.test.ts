@@ -87,6 +87,21 @@ describe('syslog output: the messages (over TCP to a real socket)', () => {
     );
   });
 
+  it('each event has its own time, across seconds and back in time (UTC, milliseconds in RFC 5424)', async () => {
+    const at = (iso: string) => new Event({ message: 'bar', host: 'baz' }, Timestamp.parse(iso));
+    const es = [at('2026-03-04T05:06:07.999Z'), at('2026-03-04T05:06:08.000Z'), at('2026-03-04T05:06:07.005Z'), at('2025-12-31T23:59:59.5Z')];
+    const lines = (await sent('rfc => "rfc5424"', es)).split('\n').slice(0, -1);
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[1]),
+      ['2026-03-04T05:06:07.999+00:00', '2026-03-04T05:06:08.000+00:00', '2026-03-04T05:06:07.005+00:00', '2025-12-31T23:59:59.500+00:00'],
+    );
+    const old = (await sent('', es)).split('\n').slice(0, -1);
+    assert.deepEqual(
+      old.map((l) => l.slice(4, 19)),
+      ['Mar 04 05:06:07', 'Mar 04 05:06:08', 'Mar 04 05:06:07', 'Dec 31 23:59:59'],
+    );
+  });
+
   it('facility, severity, appname, procid, msgid, sourcehost and structured_data are sprintf templates', async () => {
     const e = ev({ facility: 'mail', severity: 'critical', appname: 'appname', procid: '1000', msgid: '2000', src: 'web1', pod: 'mypod' });
     const common = 'facility => "%{facility}" severity => "%{severity}" appname => "%{appname}" procid => "%{procid}" sourcehost => "%{src}"';
