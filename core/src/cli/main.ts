@@ -11,6 +11,7 @@ import { registryFor } from '../runtime/load.js';
 import { certsCommands } from './certs.js';
 import { dlqCommands } from './dlq.js';
 import { pluginCommands } from './plugin.js';
+import { replayCommand, replayOptions } from './replay.js';
 import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
@@ -146,13 +147,21 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         code = await testCommand(argv.files as string[], settingsFrom(argv as Record<string, unknown>), argv.json === true);
       },
     )
+    .command(
+      'replay <files..>',
+      "feed archived logs through the config's filter and correlate sections on event time; outputs only with --outputs",
+      (y) => replayOptions(y, (k) => SETTING_FLAGS[k]!.describe),
+      async (argv) => {
+        code = await replayCommand(argv as Record<string, unknown>, settingsFrom(argv as Record<string, unknown>));
+      },
+    )
     .command('certs', 'create a CA, server and client certificates for TLS inputs (node-forge)', (y) => certsCommands(y, (c) => (code = c)))
     .command('sec', 'check SEC rule files, or migrate shell alerta calls to native actions', (y) =>
       secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
     )
     .command('dlq', 'list or replay the dead letters of the alerta, heartbeat and email outputs', (y) => dlqCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .command('plugin', 'list, install, remove or generate plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
-    .demandCommand(1, 'name a command: start, test, status, plugin, certs, sec or dlq')
+    .demandCommand(1, 'name a command: start, test, replay, status, plugin, certs, sec or dlq')
     .strict()
     .help()
     .alias('h', 'help')

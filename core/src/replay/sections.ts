@@ -154,8 +154,17 @@ export class Sections {
     const preparers = this.preparers;
     for (let i = 0; i < preparers.length; i++) preparers[i]!.prepare!(batch);
     const process = this.process;
-    if (this.o.step === undefined) for (let i = 0; i < batch.length; i++) process(batch[i]!);
-    else for (let i = 0; i < batch.length; i++) this.inStep(() => process(batch[i]!));
+    const step = this.o.step;
+    if (step === undefined) for (let i = 0; i < batch.length; i++) process(batch[i]!);
+    else
+      for (let i = 0; i < batch.length; i++) {
+        step.begin();
+        try {
+          process(batch[i]!);
+        } finally {
+          step.end();
+        }
+      }
   }
 
   /** Moves the clock forward by `ms` (a test case's `after:`), running the timers on the way. */
