@@ -181,12 +181,12 @@ describe('${id.name}', () => {
 });
 `;
   return `import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Event, type CodecFactory } from '@pipeline/core';
-import { createPlugin, makeContext } from '@pipeline/core/testing';
+import { createPlugin, makeContext, outputCompliance } from '@pipeline/core/testing';
 import plugin from '../src/index.js';
 
 // A minimal codec for the test: one JSON document per line.
@@ -217,6 +217,20 @@ describe('${id.name}', () => {
   it('requires path', async () => {
     await assert.rejects(createPlugin(plugin, ''), /missing required option 'path'/);
   });
+});
+
+// The compliance suite every input and output plugin runs (Pipeline's docs/plugins.md,
+// "Compliance"), against the real pipeline command with this package as a plugin: each codec
+// encodes byte for byte, the id option, metrics by the naming rule (needs Prometheus' promtool),
+// every event written at SIGTERM, nothing left open after stop, reload keeps or replaces.
+// The driver tells it how to configure the output and how to read what it wrote.
+const files = (dir: string) => [join(dir, 'out.log'), join(dir, 'out-2.log')].filter((p) => existsSync(p));
+outputCompliance(plugin, {
+  package: import.meta.url,
+  options: (run) => \`path => "\${join(run.dir, 'out.log')}"\`,
+  // one option changed: the reload check expects the instance to be replaced
+  changed: (run) => \`path => "\${join(run.dir, 'out-2.log')}"\`,
+  written: (run) => files(run.dir).map((p) => readFileSync(p, 'utf8')).join(''),
 });
 `;
 }
