@@ -30,6 +30,7 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'config.reload.automatic': { alias: 'r', type: 'boolean', describe: 'reload the config when its files change' },
   'config.reload.interval': { type: 'number', describe: 'seconds between checks for config changes with -r (3)' },
   'config.support_escapes': { type: 'boolean', describe: 'read \\n, \\t, \\" ... in quoted strings as escapes' },
+  'config.debug': { type: 'boolean', describe: 'with --log.level debug, log the whole config as read' },
   'pipeline.workers': { alias: 'w', type: 'number', describe: 'batches that may wait on outputs at once' },
   'pipeline.batch.size': { alias: 'b', type: 'number', describe: 'events per batch (125)' },
   'pipeline.batch.delay': { alias: 'u', type: 'number', describe: 'ms to wait for a batch to fill (50)' },
@@ -47,6 +48,11 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
   'api.enabled': { type: 'boolean', describe: 'serve the monitoring API (true)' },
 };
 
+/** A mistake on the command line: one line on stderr, exit 2. */
+class UsageError extends Error {}
+/** Thrown by the fail handler once it has said what was wrong. */
+class Reported extends Error {}
+
 /**
  * Settings as Logstash resolves them: defaults, then the settings file (`--path.settings DIR`:
  * DIR/logstash.yml, or DIR/pipeline.yml; without it config/pipeline.yml of the working directory,
@@ -56,7 +62,15 @@ const SETTING_FLAGS: Record<string, { alias?: string; type: 'string' | 'number' 
 function settingsFrom(argv: Record<string, unknown>): Settings {
   const dir = argv['path.settings'] as string | undefined;
   const cli: Settings = {};
-  for (const key of Object.keys(SETTING_FLAGS)) if (argv[key] !== undefined) cli[key] = argv[key];
+  for (const [key, f] of Object.entries(SETTING_FLAGS)) {
+    const v = argv[key];
+    if (v === undefined) continue;
+    const flag = f.alias ? `-${f.alias}/--${key}` : `--${key}`;
+    // a flag given twice arrives as an array: Logstash takes one value, so say so rather than guess
+    if (Array.isArray(v) && f.type !== 'array') throw new UsageError(`${flag} was given ${v.length} times; give it once${key === 'path.config' ? ' (a directory or a glob reads several files)' : ''}`);
+    if (f.type === 'number' && !Number.isFinite(v)) throw new UsageError(`${flag} takes a number`);
+    cli[key] = v;
+  }
   const layers: Settings[] = [DEFAULT_SETTINGS];
   const ignored: string[] = [];
   const read = (file: string) => {
@@ -103,7 +117,8 @@ function withSettingFlags(y: Argv): Argv {
 export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
   watchStdout();
   let code = 0;
-  await yargs(args)
+  try {
+    await yargs(args)
     .scriptName('pipeline')
     .parserConfiguration({ 'dot-notation': false })
     .usage('$0 <command>\n\nA log pipeline that reads Logstash configs and SEC rules, in one Node.js process.')
@@ -116,6 +131,11 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         try {
           settings = settingsFrom(argv as Record<string, unknown>);
         } catch (e) {
+          if (e instanceof UsageError) {
+            process.stderr.write(`pipeline: ${e.message} (pipeline start --help lists the flags)\n`);
+            code = 2;
+            return;
+          }
           if (!(e instanceof SettingsError)) throw e;
           process.stderr.write(`${e.message}\n`);
           code = 1;
@@ -168,17 +188,24 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
     // core's own package.json: yargs would look next to the working directory's main module
     .version(CORE_VERSION)
     .alias('V', 'version')
-    .fail((msg, err, y) => {
+    .fail((msg, err) => {
       if (err instanceof SettingsError) {
         process.stderr.write(`${err.message}\n`);
         code = 1;
-        return;
+        throw new Reported();
       }
-      if (err) throw err;
-      y.showHelp();
-      process.stderr.write(`\n${msg}\n`);
-      code = 2;
+      // a bad flag or value: one line and exit 2, as a command line tool does (never the whole help)
+      if (err instanceof UsageError || !err) {
+        process.stderr.write(`pipeline: ${err ? err.message : msg} (pipeline --help lists the commands, pipeline start --help the flags)\n`);
+        code = 2;
+        // thrown, so that yargs runs no command after a failed parse
+        throw new Reported();
+      }
+      throw err;
     })
     .parseAsync();
+  } catch (e) {
+    if (!(e instanceof Reported)) throw e;
+  }
   return code;
 }

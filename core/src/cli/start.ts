@@ -36,6 +36,13 @@ export async function startCommand(settings: Settings): Promise<number> {
   if (ignored) logger.warn({ settings: ignored }, `Logstash settings that mean nothing here were ignored: ${ignored.join(', ')}`);
   const configPath = settings['path.config'] as string | undefined;
   if (configPath !== undefined && !isAbsolute(configPath)) settings['path.config'] = resolve(workingDir, configPath);
+  if (settings['config.debug'] === true) {
+    try {
+      for (const s of configSourcesFor(settings, workingDir)) logger.debug({ file: s.file, config: s.text }, 'config.debug: the config as read');
+    } catch {
+      // unreadable: checkConfig below says why
+    }
+  }
 
   if (settings['config.test_and_exit']) {
     try {

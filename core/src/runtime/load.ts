@@ -18,9 +18,13 @@ import type { Settings } from './settings.js';
  */
 export const DEFAULT_CONFIG = 'pipelines/default.conf';
 
+/** What an empty `-e` runs (Logstash's default for it). */
+export const EMPTY_CONFIG_STRING = 'input { stdin { type => "stdin" } }\noutput { stdout { codec => rubydebug } }\n';
+
 export function configSourcesFor(settings: Settings, workingDir: string): ConfigSource[] {
   const inline = settings['config.string'] as string | undefined;
-  if (inline !== undefined) return [{ file: '<config.string>', text: inline }];
+  // `-e ''`, as Logstash: read stdin, print each event with rubydebug
+  if (inline !== undefined) return [{ file: '<config.string>', text: inline.trim() === '' ? EMPTY_CONFIG_STRING : inline }];
   const path = (settings['path.config'] as string | undefined) ?? resolveConfigPath(DEFAULT_CONFIG, workingDir);
   return readConfigSources(path, workingDir);
 }
