@@ -16,9 +16,18 @@ function setup(hooks: Partial<IoHooks> = {}) {
   return { dir, io, stdout, warnings, read, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('write keeps the file open and batches: the bytes reach the file at flush, in order, relative to the working directory', () => {
+/** `fn` on a fresh EngineIo in a fresh directory, removed afterwards. */
+function withIo(fn: (s: ReturnType<typeof setup>) => void): void {
   const s = setup();
   try {
+    fn(s);
+  } finally {
+    s.done();
+  }
+}
+
+test('write keeps the file open and batches: the bytes reach the file at flush, in order, relative to the working directory', () =>
+  withIo((s) => {
     s.io.write('out.txt', 'one\n', true);
     s.io.write('out.txt', 'two\n', true);
     assert.equal(s.io.hasPending, true);
@@ -29,73 +38,50 @@ test('write keeps the file open and batches: the bytes reach the file at flush, 
     s.io.write(join(s.dir, 'abs.txt'), 'x', true);
     s.io.closeAll();
     assert.equal(s.read('abs.txt'), 'x');
-  } finally {
-    s.done();
-  }
-});
+  }));
 
-test('64 KiB pending are written out at once', () => {
-  const s = setup();
-  try {
+test('64 KiB pending are written out at once', () =>
+  withIo((s) => {
     const line = 'y'.repeat(1023) + '\n';
     for (let i = 0; i < 64; i++) s.io.write('big.txt', line, true);
     assert.equal(s.read('big.txt')!.length, 65536);
     assert.equal(s.io.hasPending, false);
     s.io.closeAll();
-  } finally {
-    s.done();
-  }
-});
+  }));
 
-test('owritecl writes what is pending for the file first, then its own bytes, and closes the file', () => {
-  const s = setup();
-  try {
+test('owritecl writes what is pending for the file first, then its own bytes, and closes the file', () =>
+  withIo((s) => {
     s.io.write('f.txt', 'kept\n', true);
     s.io.write('f.txt', 'now\n', false);
     assert.equal(s.read('f.txt'), 'kept\nnow\n');
     s.io.closeAll();
-  } finally {
-    s.done();
-  }
-});
+  }));
 
-test('closef flushes and closes; the next write opens the file again (appending)', () => {
-  const s = setup();
-  try {
+test('closef flushes and closes; the next write opens the file again (appending)', () =>
+  withIo((s) => {
     s.io.write('c.txt', 'a\n', true);
     s.io.close('c.txt');
     assert.equal(s.read('c.txt'), 'a\n');
     s.io.write('c.txt', 'b\n', true);
     s.io.closeAll();
     assert.equal(s.read('c.txt'), 'a\nb\n');
-  } finally {
-    s.done();
-  }
-});
+  }));
 
-test('`-` is standard output, decoded from bytes to UTF-8', () => {
-  const s = setup();
-  try {
+test('`-` is standard output, decoded from bytes to UTF-8', () =>
+  withIo((s) => {
     s.io.write('-', toBytes('grüße\n'), true);
     assert.deepEqual(s.stdout, ['grüße\n']);
     assert.equal(s.io.hasPending, false);
-  } finally {
-    s.done();
-  }
-});
+  }));
 
-test('a file that cannot be written is a warning, not an exception', () => {
-  const s = setup();
-  try {
+test('a file that cannot be written is a warning, not an exception', () =>
+  withIo((s) => {
     s.io.write('no/such/dir/x.txt', 'a', false);
     s.io.write('no/such/dir/y.txt', 'b', true);
     s.io.flush();
     assert.equal(s.warnings.length, 2);
     assert.match(s.warnings[0]!, /^Can't write to file 'no\/such\/dir\/x\.txt': ENOENT/);
-  } finally {
-    s.done();
-  }
-});
+  }));
 
 test('addinput and dropinput go to the host (file names decoded); without an addInput hook addinput warns', () => {
   const added: string[][] = [];

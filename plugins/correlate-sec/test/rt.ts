@@ -10,6 +10,7 @@ import { SecEngine, type EngineHooks, type EngineOptions } from '../src/engine.j
 import { compileRuleFile, type Rule, type RuleError, type RuleFile } from '../src/rules.js';
 import { toBytes } from '../src/bytes.js';
 import { parseActionList, type Action } from '../src/actions.js';
+import type { CorrelationType } from '../src/correlation/kind.js';
 
 export const T0 = 1700000000;
 export const RULE_FILE = '/rules/t.sec';
@@ -28,6 +29,8 @@ export interface TestRt {
   event(line: string): void;
   /** An action list parsed as in rule number `ruleId` of the rule file. */
   actions(text: string, ruleId?: number): Action[];
+  /** Events at seconds since T0, each given to `kind`'s match for the first rule: what it returned. */
+  feed(kind: CorrelationType, events: [number, string][]): number[];
 }
 
 /** `more`: further rule files (name, text), loaded after the first, e.g. file sets for Jump; `hooks`: more engine hooks. */
@@ -51,7 +54,7 @@ export function testRuntime(ruleText: string, opts: EngineOptions & { workingDir
     },
     opts,
   );
-  return {
+  const t: TestRt = {
     engine,
     file,
     rules: file.rules,
@@ -63,5 +66,12 @@ export function testRuntime(ruleText: string, opts: EngineOptions & { workingDir
       engine.pmatch.clear();
     },
     actions: (text, ruleId = 0) => parseActionList(toBytes(text), { conffile: RULE_FILE, ruleId }),
+    feed: (kind, events) =>
+      events.map(([sec, line]) => {
+        t.at(sec);
+        t.event(line);
+        return kind.match(engine, file.rules[0]!, 0);
+      }),
   };
+  return t;
 }

@@ -9,24 +9,17 @@ const group = (extra = '') =>
   `type=EventGroup2\nptype=RegExp\npattern=A (\\w+)\nthresh=2\nptype2=RegExp\npattern2=B (\\w+)\ncount2=write - count B $1\ndesc=group $1\naction=write - %u %s\ninit=write - init %s\nslide=write - slide %s\nend=write - end %s\nwindow=10\n${extra}\n\ntype=Single\nptype=SubStr\npattern=z\ndesc=z\naction=none\n`;
 const KEY = opKey(RULE_FILE, 0, 'group k');
 
-function feed(t: ReturnType<typeof testRuntime>, events: [number, string][]): number[] {
-  return events.map(([sec, line]) => {
-    t.at(sec);
-    t.event(line);
-    return eventGroup.match(t.engine, t.rules[0]!, 0);
-  });
-}
 
 test('EventGroup: init when the operation starts, countN per match of pattern N, the action when every threshold is reached', () => {
   const t = testRuntime(group());
-  assert.deepEqual(feed(t, [[0, 'A k'], [1, 'B k'], [2, 'C k'], [3, 'A k'], [4, 'A k']]), [2, 2, 1, 2, 2]);
+  assert.deepEqual(t.feed(eventGroup, [[0, 'A k'], [1, 'B k'], [2, 'C k'], [3, 'A k'], [4, 'A k']]), [2, 2, 1, 2, 2]);
   assert.deepEqual(t.out, ['init group k', 'count B k', `${T0 + 3} group k`]);
   assert.equal(t.rules[0]!.matchCount, 4);
 });
 
 test('EventGroup: its expiry slides the window (slide) while matches are left and ends it (end) when none is', () => {
   const t = testRuntime(group());
-  feed(t, [[0, 'A k'], [6, 'B k']]);
+  t.feed(eventGroup, [[0, 'A k'], [6, 'B k']]);
   const op = t.engine.ops.get(KEY)!;
   eventGroup.expire!(t.engine, op, T0 + 11);
   assert.deepEqual(op.times, [T0 + 6]);
@@ -38,7 +31,7 @@ test('EventGroup: its expiry slides the window (slide) while matches are left an
 
 test('EventGroup: after the action the rest of the window is suppressed, and the expiry ends it', () => {
   const t = testRuntime(group());
-  feed(t, [[0, 'A k'], [1, 'B k'], [2, 'A k'], [3, 'A k']]);
+  t.feed(eventGroup, [[0, 'A k'], [1, 'B k'], [2, 'A k'], [3, 'A k']]);
   assert.deepEqual(t.out, ['init group k', 'count B k', `${T0 + 2} group k`]);
   assert.deepEqual(t.engine.ops.get(KEY)!.times, [T0, T0 + 1, T0 + 2], 'suppressed matches are not counted');
   eventGroup.expire!(t.engine, t.engine.ops.get(KEY)!, T0 + 13);
@@ -47,7 +40,7 @@ test('EventGroup: after the action the rest of the window is suppressed, and the
 
 test('EventGroup: multact acts at each match that keeps every threshold reached', () => {
   const t = testRuntime(group('multact=yes'));
-  feed(t, [[0, 'A k'], [1, 'B k'], [2, 'A k'], [3, 'A k']]);
+  t.feed(eventGroup, [[0, 'A k'], [1, 'B k'], [2, 'A k'], [3, 'A k']]);
   assert.deepEqual(t.out, ['init group k', 'count B k', `${T0 + 2} group k`, `${T0 + 3} group k`]);
 });
 
@@ -63,7 +56,7 @@ test('EventGroup: egptype/egpattern over the tokens of the matches in the window
 
 test('EventGroup: setwpos drops the matches before the new start; none left runs end', () => {
   const t = testRuntime(group());
-  feed(t, [[0, 'A k'], [3, 'B k']]);
+  t.feed(eventGroup, [[0, 'A k'], [3, 'B k']]);
   const op = t.engine.ops.get(KEY)!;
   eventGroup.moveWindow!(t.engine, op, T0 + 2);
   assert.deepEqual(op.counts, [0, 1]);

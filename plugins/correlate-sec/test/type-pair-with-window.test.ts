@@ -23,8 +23,7 @@ test('PairWithWindow: the second pattern within the window ends the operation wi
 test('PairWithWindow: its expiry runs action and ends the operation', () => {
   const t = testRuntime(RULES);
   const r = t.rules[0]!;
-  t.event('fail x');
-  pairWithWindow.match(t.engine, r, 0);
+  t.feed(pairWithWindow, [[0, 'fail x']]);
   t.at(6);
   pairWithWindow.expire!(t.engine, t.engine.ops.get(opKey(RULE_FILE, 0, 'no login for x'))!, T0 + 6);
   assert.deepEqual(t.out, [`${T0 + 6} no login for x`]);
@@ -34,18 +33,11 @@ test('PairWithWindow: its expiry runs action and ends the operation', () => {
 
 test('PairWithWindow: a first match after the window ends the old operation (action) and starts a new one', () => {
   const t = testRuntime(RULES);
-  const r = t.rules[0]!;
-  t.event('fail x');
-  pairWithWindow.match(t.engine, r, 0);
-  t.at(7);
-  t.event('fail x');
-  pairWithWindow.match(t.engine, r, 0);
+  t.feed(pairWithWindow, [[0, 'fail x'], [7, 'fail x']]);
   assert.deepEqual(t.out, [`${T0 + 7} no login for x`]);
   const op = t.engine.ops.get(opKey(RULE_FILE, 0, 'no login for x'))!;
   assert.equal(op.startTime, T0 + 7);
-  t.at(8);
-  t.event('ok x');
-  pairWithWindow.match(t.engine, r, 0);
+  t.feed(pairWithWindow, [[8, 'ok x']]);
   assert.deepEqual(t.out, [`${T0 + 7} no login for x`, `${T0 + 8} ok x`]);
 });
 

@@ -10,11 +10,7 @@ const RULES = `type=SingleWithSuppress\nptype=RegExp\npattern=(\\S+) full\ndesc=
 test('SingleWithSuppress: the first match of a description acts; the others within the window do not', () => {
   const t = testRuntime(RULES);
   const r = t.rules[0]!;
-  for (const [sec, line] of [[0, 'a full'], [3, 'a full'], [4, 'b full'], [10, 'a full'], [11, 'a full']] as const) {
-    t.at(sec);
-    t.event(line);
-    assert.equal(singleWithSuppress.match(t.engine, r, 0), 1);
-  }
+  assert.deepEqual(t.feed(singleWithSuppress, [[0, 'a full'], [3, 'a full'], [4, 'b full'], [10, 'a full'], [11, 'a full']]), [1, 1, 1, 1, 1]);
   assert.deepEqual(t.out, [`${T0} a is full`, `${T0 + 4} b is full`, `${T0 + 11} a is full`]);
   assert.equal(r.matchCount, 5, 'suppressed matches count too');
   const op = t.engine.ops.get(opKey(RULE_FILE, 0, 'a is full'))!;
