@@ -196,7 +196,7 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
         let codec: CodecPlan | undefined;
         if (kind === 'input' || kind === 'output') {
           const ref = (commonOptions.codec as CodecRef | undefined) ?? (def.defaultCodec ? { name: def.defaultCodec, options: {} } : undefined);
-          if (ref) codec = await resolveCodec(registry, ref, node, kind);
+          if (ref) codec = await resolveCodec(registry, ref, node, kind, resolvePath);
         }
         const fingerprint = def.fingerprint?.(options as never, resolvePath);
         plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, fingerprint });
@@ -218,12 +218,14 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
   return { ast, plugins };
 }
 
-async function resolveCodec(registry: PluginRegistry, ref: CodecRef, node: PluginNode, kind: string): Promise<CodecPlan> {
+async function resolveCodec(registry: PluginRegistry, ref: CodecRef, node: PluginNode, kind: string, resolvePath: (p: string) => string): Promise<CodecPlan> {
   const def = (await resolveDefinition(registry, 'codec', ref.name, { loc: ref.loc ?? node.loc })) as PluginDefinition<'codec'>;
   // refused here rather than at the first decode, where it would fail per event at run time
   if (kind === 'input' && def.encodeOnly)
     throw new ConfigError(`the ${ref.name} codec only encodes; ${node.name} needs a codec that decodes`, ref.loc ?? node.loc, 'use plain, line, json or json_lines (rubydebug is for outputs, as in Logstash)');
   const attrs: Attribute[] = Object.entries(ref.options).map(([name, value]) => ({ name, loc: (value as { loc?: PluginNode['loc'] }).loc ?? ref.loc ?? node.loc, value: value as Attribute['value'] }));
   const options = resolveOptions(def.options, attrs, `codec ${ref.name}`, ref.loc ?? node.loc);
+  // what the codec checks beyond its schema (multiline: grok names, patterns_dir) fails at -t too
+  def.check?.(options as never, { resolvePath });
   return { def, options };
 }
