@@ -1,13 +1,14 @@
 /**
  * Signals an operator (or a logrotate postrotate script written for sec) sends: SIGUSR2 reopens the
- * files the outputs write and never stops the process (it ended it with exit 140 before).
+ * files the outputs write and never stops the process (it ended it with exit 140 before); SIGABRT is
+ * sec's soft restart, never an abort.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startPipeline, tempDir, waitFor } from './util.js';
+import { freePort, logRecords, startPipeline, tempDir, waitFor } from './util.js';
 
 const linesOf = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
 
@@ -41,6 +42,41 @@ describe('signals', () => {
         sock.write('after-2\n');
         await waitFor(() => linesOf(out).length === 2, 'the second line');
         assert.equal(p.child.exitCode, null, `SIGUSR2 ended the process: ${p.stderr()}`);
+      } finally {
+        sock?.destroy();
+        p.child.kill('SIGTERM');
+        assert.equal(await p.exited, 0, p.stderr());
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('SIGABRT is a soft restart: the process lives, a sec block whose rules did not change keeps its window', async () => {
+    const t = tempDir();
+    let sock: Socket | undefined;
+    try {
+      const port = await freePort();
+      const out = join(t.dir, 'out.log');
+      const rules = join(t.dir, 'r.sec');
+      writeFileSync(rules, 'type=SingleWithThreshold\nptype=RegExp\npattern=fail (\\S+)\ndesc=three fails for $1\naction=write - three fails for $1\nwindow=600\nthresh=3\n');
+      const conf = `input { tcp { port => ${port} host => "127.0.0.1" } } correlate { sec { rules => ["${rules}"] } } output { file { path => "${out}" codec => line { format => "%{message}" } flush_interval => 0 } }`;
+      const p = startPipeline(['-e', conf, '--path.data', join(t.dir, 'data')], { stdout: 'pipe' });
+      let stdout = '';
+      p.child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      try {
+        await waitFor(() => p.stderr().includes('pipeline started'), 'start');
+        sock = await new Promise<Socket>((resolve, reject) => {
+          const s = connect(port, '127.0.0.1', () => resolve(s));
+          s.on('error', reject);
+        });
+        sock.write('fail bob\nfail bob\n');
+        await waitFor(() => linesOf(out).length === 2, 'two lines filed');
+        p.child.kill('SIGABRT');
+        await waitFor(() => logRecords(p.stderr()).some((r) => r.msg === 'reloaded' && r.why === 'SIGABRT'), 'the soft restart');
+        sock.write('fail bob\n');
+        await waitFor(() => stdout.includes('three fails for bob'), 'the third line completes the window opened before the signal');
+        assert.equal(p.child.exitCode, null, `SIGABRT ended the process: ${p.stderr()}`);
       } finally {
         sock?.destroy();
         p.child.kill('SIGTERM');

@@ -80,7 +80,7 @@ export async function startCommand(settings: Settings): Promise<number> {
         plan = await checkConfig(settings, workingDir, logger);
       } catch (e) {
         const text = formatError(e);
-        if (text !== lastFailure || why === 'SIGHUP') {
+        if (text !== lastFailure || why === 'SIGHUP' || why === 'SIGABRT') {
           lastFailure = text;
           reloads.failures++;
           reloads.last_error = text;
@@ -90,7 +90,7 @@ export async function startCommand(settings: Settings): Promise<number> {
         return;
       }
       const next = stateOf(settings, workingDir, plan);
-      if (next === current && why !== 'SIGHUP') return;
+      if (next === current && why !== 'SIGHUP' && why !== 'SIGABRT') return;
       try {
         const r = await pipeline.reload(plan);
         current = next;
@@ -118,6 +118,13 @@ export async function startCommand(settings: Settings): Promise<number> {
     }
     logger.info({ signal }, 'signal received, shutting down');
     void pipeline.stop();
+  };
+  // sec's soft restart: rule files that changed are loaded again, the rest keep their state. Here
+  // that is a reload of the config (never an abort): a sec block whose rule files did not change
+  // keeps its windows and contexts; one whose files changed starts afresh (per block, not per rule yet).
+  const onAbrt = () => {
+    logger.info('SIGABRT: soft restart (reloading the config and changed rule files)');
+    void reload('SIGABRT');
   };
   const onHup = () => {
     logger.info('SIGHUP: reloading configuration and certificates');
@@ -152,6 +159,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.on('SIGHUP', onHup);
   process.on('SIGUSR1', onUsr1);
   process.on('SIGUSR2', onUsr2);
+  process.on('SIGABRT', onAbrt);
   let watcher: NodeJS.Timeout | undefined;
   if (settings['config.reload.automatic'] === true || settings['config.reload.automatic'] === 'true') {
     current = stateOf(settings, workingDir, await checkConfig(settings, workingDir));
@@ -168,6 +176,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   process.off('SIGHUP', onHup);
   process.off('SIGUSR1', onUsr1);
   process.off('SIGUSR2', onUsr2);
+  process.off('SIGABRT', onAbrt);
   restoreStdout();
   if (pipeline.failedInputs > 0 && signals === 0) {
     logger.error({ inputs: pipeline.failedInputs }, 'stopped because inputs failed');
