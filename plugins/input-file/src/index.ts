@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { definePlugin, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
+import { ConfigError, definePlugin, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
 import { excluder, planGlobs } from './discover.js';
 import { JoinedStreams } from './joined.js';
 import { SinceDb } from './sincedb.js';
@@ -33,10 +33,12 @@ export default definePlugin({
     mode: opt.string({ default: 'tail', values: ['tail', 'read'], description: 'tail: follow files as they grow; read: read whole files once, then file_completed_action.' }),
     file_completed_action: opt.string({ default: 'delete', values: ['delete', 'log', 'log_and_delete'], description: 'Read mode: what to do with a file read to its end.' }),
     file_completed_log_path: opt.path({ description: 'Read mode: file that completed paths are appended to (for log actions).' }),
+    exit_after_read: opt.bool({ default: false, description: 'Read mode: the input ends once every file found is read and delivered (the pipeline stops when its inputs have).' }),
     delimiter: opt.string({ default: '\n', description: 'Line delimiter (a CR before LF is removed).' }),
     max_line_bytes: opt.number({ default: 1048576, description: 'Longest line kept; the rest of a longer line is skipped and counted.' }),
   },
   check(o) {
+    if (o.exit_after_read && o.mode !== 'read') throw ConfigError.forOption('exit_after_read', 'exit_after_read works in read mode only', 'add mode => "read", or remove exit_after_read');
     if (o.mode === 'read' && o.file_completed_action !== 'delete' && !o.file_completed_log_path) throw new Error(`file: file_completed_action => ${o.file_completed_action} needs file_completed_log_path`);
   },
   create(o, ctx) {
@@ -47,7 +49,8 @@ export default definePlugin({
     const saves = ctx.metrics.counter('sincedb_writes');
     const host = hostname();
     const dbPath = o.sincedb_path ? ctx.resolvePath(o.sincedb_path) : join(ctx.dataDir, 'plugins', 'inputs', 'file', `.sincedb_${createHash('md5').update(o.path.join(',')).digest('hex')}`);
-    const sincedb = dbPath === '/dev/null' ? undefined : new SinceDb(dbPath);
+    // "/dev/null": nothing kept across runs, but within a run a completed file is not read again (read mode)
+    const sincedb = new SinceDb(dbPath === '/dev/null' ? undefined : dbPath);
     sincedb?.load();
     const decoder = ctx.codec.create();
     // the events of the line being decoded, in an array reused from line to line
@@ -165,9 +168,16 @@ export default definePlugin({
     return {
       async run(sink) {
         const tick = async () => {
-          if (ticks++ % o.discover_interval === 0) tailer.discover();
+          const discovering = ticks++ % o.discover_interval === 0;
+          if (discovering) tailer.discover();
           await tailer.readAll(sink, () => stopping);
           scans.inc();
+          // every file found is read, delivered and completed: nothing is open any more
+          if (o.exit_after_read && discovering && tailer.openFiles === 0 && !stopping) {
+            ctx.logger.info('read mode: every file has been read (exit_after_read)');
+            stopping = true;
+            stopped();
+          }
         };
         const schedule = () => {
           if (busy || stopping) return; // a slow tick is not stacked

@@ -33,10 +33,12 @@ export const keyOf = (dev: number, ino: number) => `${dev}:${ino}`;
 export class SinceDb {
   readonly entries = new Map<string, SinceEntry>();
 
-  constructor(readonly path: string) {}
+  /** `path` undefined (sincedb_path "/dev/null"): entries live for this run only, nothing is read or written. */
+  constructor(readonly path: string | undefined) {}
 
   /** Loads the file; a missing file is an empty db; an unknown version is refused. */
   load(): void {
+    if (this.path === undefined) return;
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -58,6 +60,7 @@ export class SinceDb {
 
   /** Drops entries not active for `maxAgeMs`, then writes atomically. */
   save(nowMs: number, maxAgeMs: number): void {
+    if (this.path === undefined) return;
     const out = [HEADER];
     for (const [k, e] of this.entries) {
       if (nowMs - e.lastActive > maxAgeMs) {

@@ -73,6 +73,11 @@ const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export class Tailer {
   private readonly tracked = new Map<string, Tracked>();
+
+  /** Files open (being read, or read and waiting for their lines' delivery). */
+  get openFiles(): number {
+    return this.tracked.size;
+  }
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private firstDiscovery = true;
   private readonly m;
