@@ -42,6 +42,17 @@ export class UdpSender {
   /** Sends each payload to its port (`ports[i]`, or `port` for all); resolves once all are sent or dropped. */
   sendBatch(payloads: readonly string[], port: number | readonly number[]): Promise<void> {
     if (payloads.length === 0) return Promise.resolve();
+    // an address is known at once; a name is resolved before the batch, which then goes out in order
+    if (this.target === undefined && isIP(this.o.host) !== 0) void this.resolveTarget();
+    if (this.target === undefined)
+      return this.resolveTarget().then(
+        () => this.sendBatch(payloads, port),
+        () => this.sendNow(payloads, port),
+      );
+    return this.sendNow(payloads, port);
+  }
+
+  private sendNow(payloads: readonly string[], port: number | readonly number[]): Promise<void> {
     return new Promise<void>((resolve) => {
       let left = payloads.length;
       const done = () => {

@@ -43,7 +43,7 @@ describe('udp output', () => {
     assert.equal(ctx.metrics.counter('datagrams_sent').value, 2);
     await until(() => r.got.length === 2, 'two datagrams');
     const docs = r.got.map((g) => JSON.parse(g));
-    assert.deepEqual(docs.map((d) => d.message).sort(), ['a', 'b']);
+    assert.deepEqual(docs.map((d) => d.message), ['a', 'b'], 'in order');
     assert.equal(docs.find((d) => d.message === 'b').n, 2);
     await o.close?.();
   });
@@ -53,6 +53,7 @@ describe('udp output', () => {
     const o = await createPlugin(output, `host => "localhost" port => "${r.port}"`, makeContext());
     await o.receive(Array.from({ length: 50 }, (_, i) => ev({ message: `m${i}` })));
     await until(() => r.got.length === 50, 'fifty datagrams');
+    assert.deepEqual(r.got.map((g) => JSON.parse(g).message), Array.from({ length: 50 }, (_, i) => `m${i}`), 'in order, the name resolved before the first');
     await o.close?.();
   });
 
