@@ -107,7 +107,17 @@ function codeOf(source: string, lookup: (s: string) => number | undefined, fallb
     const code = lookup(source) ?? fallback;
     return () => code;
   }
-  return (e) => lookup(t.render(e.fields)) ?? fallback;
+  // events in a row mostly carry the same label: the last one's code is kept
+  let last: string | undefined;
+  let lastCode = fallback;
+  return (e) => {
+    const label = t.render(e.fields);
+    if (label !== last) {
+      last = label;
+      lastCode = lookup(label) ?? fallback;
+    }
+    return lastCode;
+  };
 }
 
 /**
@@ -135,6 +145,16 @@ function rendered(t: Template): (e: Event) => string {
   return (e) => t.render(e.fields);
 }
 
+/** A header field from its template, made safe (see headerField): once at load when the template is static. */
+function header(source: string, max: number): (e: Event) => string {
+  const t = compileTemplate(source);
+  if (!t.dynamic) {
+    const fixed = headerField(source, max);
+    return () => fixed;
+  }
+  return (e) => headerField(t.render(e.fields), max);
+}
+
 /**
  * Compiles the options into a function from an event and its message text to one syslog message
  * (no framing): `<PRI>Mmm dd HH:mm:ss HOST APP[PROCID]: MSG` (RFC 3164) or
@@ -155,24 +175,25 @@ export function compileSyslog(o: SyslogFormat): (event: Event, message: string) 
       return n <= 191 ? n : DEFAULT_PRIORITY;
     };
   }
-  const host = rendered(compileTemplate(o.sourcehost));
-  const app = rendered(compileTemplate(o.appname));
-  const procid = rendered(compileTemplate(o.procid));
+  const host = header(o.sourcehost, 255);
   const keep = o.keepNewlines;
   if (o.rfc === 'rfc3164') {
     const ts = perSecond('MMM dd HH:mm:ss');
-    return (e, message) =>
-      `<${pri(e)}>${ts(e.timestamp.ms)} ${headerField(host(e), 255)} ${headerField(app(e), 255)}[${headerField(procid(e), 128)}]: ${messageText(message, keep)}`;
+    const app = header(o.appname, 255);
+    const procid = header(o.procid, 128);
+    return (e, message) => `<${pri(e)}>${ts(e.timestamp.ms)} ${host(e)} ${app(e)}[${procid(e)}]: ${messageText(message, keep)}`;
   }
+  const app = header(o.appname, 48);
+  const procid = header(o.procid, 128);
+  const msgid = header(o.msgid, 32);
   // yyyy-MM-dd'T'HH:mm:ss.SSSZZ in UTC, as Logstash's sprintf writes it
   const seconds = perSecond("yyyy-MM-dd'T'HH:mm:ss");
   const ts = (ms: number) => seconds(ms) + (MILLIS[Math.floor(ms) - Math.floor(ms / 1000) * 1000] ?? '.000') + '+00:00';
-  const msgid = rendered(compileTemplate(o.msgid));
   const sdTemplate = rendered(compileTemplate(o.structured_data));
   // a line break from an event must not end the frame early
   const sd = o.structured_data === '' ? () => '-' : keep ? sdTemplate : (e: Event) => oneLine(sdTemplate(e));
   return (e, message) =>
-    `<${pri(e)}>1 ${ts(e.timestamp.ms)} ${headerField(host(e), 255)} ${headerField(app(e), 48)} ${headerField(procid(e), 128)} ${headerField(msgid(e), 32)} ${sd(e) || '-'} ${messageText(message, keep)}`;
+    `<${pri(e)}>1 ${ts(e.timestamp.ms)} ${host(e)} ${app(e)} ${procid(e)} ${msgid(e)} ${sd(e) || '-'} ${messageText(message, keep)}`;
 }
 
 /** RFC 6587 framing of one message over a stream. */
