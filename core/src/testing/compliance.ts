@@ -634,6 +634,7 @@ export function inputCompliance(def: PluginDefinition<'input'>, driver: InputDri
         if (!selfFed) await driver.send!(run, inputData(cc, k3, mode, wrap).data);
         want.push(...k3);
         await waitTokens(run, want);
+        assert.ok(run.pipeline.running, `the pipeline ended by itself after the replacing reload${exitedHow(run)}${run.pipeline.problems()}`);
         const failed = run.pipeline.logs().find((r) => r.msg === 'input failed');
         assert.equal(failed, undefined, `the replacing input failed: ${JSON.stringify(failed)}`);
         const code = await run.stop();
@@ -645,6 +646,12 @@ export function inputCompliance(def: PluginDefinition<'input'>, driver: InputDri
       }
     });
   });
+}
+
+/** How a pipeline that ended without being told to went: 13 is Node's "unsettled top-level await". */
+function exitedHow(run: Run): string {
+  const code = run.pipeline.child.exitCode;
+  return code === 13 ? ' (exit 13: the event loop ran empty while the pipeline was still running, so the process ended without a word)' : ` (exit ${code})`;
 }
 
 function assertNothingLeft(left: LeftOpen | undefined, problems: string): void {
@@ -863,6 +870,7 @@ export function outputCompliance(def: PluginDefinition<'output'>, driver: Output
         feed(run, k3);
         const want = [...k1, ...k2, ...k3];
         await waitWritten(run, want);
+        assert.ok(run.pipeline.running, `the pipeline ended by itself after the replacing reload${exitedHow(run)}${run.pipeline.problems()}`);
         const code = await run.stop();
         const problem = await delivered(run, want);
         assert.equal(problem, undefined, `what the outputs wrote across the reloads: ${problem}${run.pipeline.problems()}`);
