@@ -31,6 +31,7 @@ export {
 } from './plugin/define.js';
 export { opt, optionsTable, type OptionSpec, type Schema, type Resolved, type CodecRef } from './plugin/options.js';
 export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugin/clock.js';
+export { compileDecorator, filterMatchedOptions } from './runtime/common-options.js';
 export { MetricsRegistry, type Metrics, type Counter, type Gauge, type MetricLabels } from './plugin/metrics.js';
 export { ConfigError, closeMatches } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';

@@ -116,7 +116,7 @@ describe('pipeline --help', () => {
   it('a command line without a command says which commands exist, exit 2', () => {
     const r = cli([]);
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /name a command: start, status, plugin, certs, sec or dlq/);
+    assert.match(r.stderr, /name a command: start, test, replay, status, plugin, certs, sec or dlq/);
   });
 });
 

@@ -1,6 +1,7 @@
-import { fieldRef, type FieldRef, type Fields } from '../event/field-ref.js';
+import { fieldRef, FieldRefError, type FieldRef, type Fields } from '../event/field-ref.js';
 import { compileTemplate, type Template } from '../event/sprintf.js';
 import type { Event } from '../event/event.js';
+import { ConfigError } from '../config/errors.js';
 import { opt, type Schema } from '../plugin/options.js';
 import type { PluginKind } from '../plugin/define.js';
 
@@ -52,13 +53,44 @@ function addField(fields: Fields, ref: FieldRef, value: string): void {
   else ref.set(fields, [cur, value]);
 }
 
-/** A field name that is a template: resolved once at load when it holds no `%{...}`. */
-function fieldOf(name: Template): (fields: Fields) => FieldRef {
+/**
+ * A field name that is a template: resolved once at load when it holds no `%{...}` (a malformed
+ * one throws there, at -t). A rendered name comes from the event's data: one that is no field
+ * reference (`%{host}` holding `a[b`) gives undefined and that decoration is skipped for the
+ * event, never thrown on the pipeline thread.
+ */
+function fieldOf(name: Template, option: string): (fields: Fields) => FieldRef | undefined {
   if (!name.dynamic) {
-    const ref = fieldRef(name.source);
+    let ref: FieldRef;
+    try {
+      ref = fieldRef(name.source);
+    } catch (e) {
+      throw ConfigError.forOption(option, (e as Error).message, 'a field name is a name (message) or a path of names in brackets ([a][b])', name.source);
+    }
     return () => ref;
   }
-  return (f) => fieldRef(name.render(f));
+  return (f) => {
+    try {
+      return fieldRef(name.render(f));
+    } catch (e) {
+      if (e instanceof FieldRefError) return undefined;
+      throw e;
+    }
+  };
+}
+
+/**
+ * add_field, remove_field, add_tag and remove_tag as options of a filter's own, for filters that
+ * apply them to the events they make (clone: to each clone, not the original; split: to each new
+ * event), as Logstash's filter_matched: `compileDecorator(options, 'filter')` applies them.
+ */
+export function filterMatchedOptions(what: string) {
+  return {
+    add_field: opt.hash({ default: {}, description: `Fields added to ${what} (sprintf in names and values; a second value makes an array).` }),
+    remove_field: opt.strings({ default: [], description: `Fields removed from ${what} (sprintf).` }),
+    add_tag: opt.strings({ default: [], description: `Tags added to ${what} (sprintf).` }),
+    remove_tag: opt.strings({ default: [], description: `Tags removed from ${what} (sprintf).` }),
+  };
 }
 
 /** Compiles the decorations for add_field/tags and friends into one closure, or undefined. */
@@ -72,17 +104,23 @@ export function compileDecorator(common: Record<string, unknown>, kind: PluginKi
       });
   }
   const fields = Object.entries((common.add_field as Record<string, unknown>) ?? {}).flatMap(([k, v]) =>
-    (Array.isArray(v) ? v : [v]).map((x) => [fieldOf(compileTemplate(k)), compileTemplate(String(x))] as const),
+    (Array.isArray(v) ? v : [v]).map((x) => [fieldOf(compileTemplate(k), 'add_field'), compileTemplate(String(x))] as const),
   );
-  if (fields.length) steps.push((e) => fields.forEach(([k, v]) => addField(e.fields, k(e.fields), v.render(e.fields))));
+  if (fields.length)
+    steps.push((e) =>
+      fields.forEach(([k, v]) => {
+        const ref = k(e.fields);
+        if (ref !== undefined) addField(e.fields, ref, v.render(e.fields));
+      }),
+    );
   if (kind === 'input') {
     const tags = (common.tags as string[] | undefined) ?? [];
     if (tags.length) steps.push((e) => tags.forEach((t) => e.tag(t)));
   } else {
-    const removeField = ((common.remove_field as string[] | undefined) ?? []).map((f) => fieldOf(compileTemplate(f)));
+    const removeField = ((common.remove_field as string[] | undefined) ?? []).map((f) => fieldOf(compileTemplate(f), 'remove_field'));
     const addTag = ((common.add_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
     const removeTag = ((common.remove_tag as string[] | undefined) ?? []).map((t) => compileTemplate(t));
-    if (removeField.length) steps.push((e) => removeField.forEach((f) => f(e.fields).remove(e.fields)));
+    if (removeField.length) steps.push((e) => removeField.forEach((f) => f(e.fields)?.remove(e.fields)));
     if (addTag.length) steps.push((e) => addTag.forEach((t) => e.tag(t.render(e.fields))));
     if (removeTag.length) steps.push((e) => removeTag.forEach((t) => e.untag(t.render(e.fields))));
   }

@@ -1,10 +1,10 @@
-import { definePlugin, fieldRef, opt, type Event } from '@pipeline/core';
-import { compileMatched, matchedOptions } from './matched.js';
+import { compileDecorator, filterMatchedOptions, definePlugin, fieldRef, opt, type Event } from '@pipeline/core';
+
 
 const options = {
   clones: opt.strings({ required: true, description: 'one copy of the event per name, with the name as its type (or tag, with ECS); an empty list makes none' }),
   ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'disabled: the name is set as [type]; v1, v8: it is appended to [tags] and [type] stays' }),
-  ...matchedOptions('each clone, not the original'),
+  ...filterMatchedOptions('each clone, not the original'),
 };
 
 const TYPE = fieldRef('type');
@@ -33,13 +33,13 @@ export default definePlugin({
   // the original is never written (the clones are new events): its cached JSON text stays
   readsOnly: true,
   check(o) {
-    compileMatched(o, 'clone');
+    compileDecorator(o, 'filter');
   },
   create(o, ctx) {
     const names = o.clones.map(String);
     if (names.length === 0) ctx.logger.warn("clone: the option 'clones' is empty, so no clones will be created");
     const ecs = o.ecs_compatibility !== 'disabled';
-    const decorate = compileMatched(o, 'clone', ctx.logger);
+    const decorate = compileDecorator(o, 'filter');
     return {
       filter(event, emit) {
         for (let i = 0; i < names.length; i++) {

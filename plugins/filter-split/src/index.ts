@@ -1,11 +1,11 @@
-import { deepCopy, definePlugin, fieldRef, opt, Timestamp } from '@pipeline/core';
-import { compileMatched, matchedOptions } from './matched.js';
+import { compileDecorator, filterMatchedOptions, deepCopy, definePlugin, fieldRef, opt, Timestamp } from '@pipeline/core';
+
 
 const options = {
   field: opt.field({ default: 'message', description: 'the field to split: a string is split on terminator, an array gives one event per element' }),
   target: opt.field({ description: 'the field each new event holds its piece in; default: field itself' }),
   terminator: opt.string({ default: '\n', description: 'what a string is split on (as Ruby\'s String#split: " " splits on runs of whitespace, "" into characters)' }),
-  ...matchedOptions('each new event'),
+  ...filterMatchedOptions('each new event'),
 };
 
 export const FAILURE_TAG = '_split_type_failure';
@@ -57,7 +57,7 @@ export default definePlugin({
   options,
   parallel: true,
   check(o) {
-    compileMatched(o, 'split');
+    compileDecorator(o, 'filter');
   },
   create(o, ctx) {
     const field = fieldRef(o.field);
@@ -66,7 +66,7 @@ export default definePlugin({
     // element only. With one, every new event keeps the whole array, as in Logstash.
     const detach = o.target === undefined;
     const split = rubySplit(o.terminator);
-    const decorate = compileMatched(o, 'split', ctx.logger);
+    const decorate = compileDecorator(o, 'filter');
     return {
       filter(event, emit) {
         const value = field.get(event.fields);
