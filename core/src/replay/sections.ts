@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Statement } from '../config/ast.js';
 import type { Event } from '../event/event.js';
+import { SystemClock } from '../plugin/clock.js';
 import type { FilterInstance, OutputInstance, PendingWrite, PluginContext } from '../plugin/define.js';
 import type { MetricsRegistry } from '../plugin/metrics.js';
 import { compileChain, type ChainHost, type Next } from '../runtime/chain.js';
@@ -16,7 +17,7 @@ import type { EventClock } from './clock.js';
  * router), with a step between the two sections that moves the clock to each event's `@timestamp`
  * as the filters left it. The clock never goes back: an event older than the clock's second is
  * counted as late and correlated at the current time. Inputs are never created; outputs only when
- * asked (`replay --outputs`). Every filter with a `flush` gets its flush timer on the event clock,
+ * asked (`replay --outputs`), and on the wall clock, which their timers (retries, flushes) need. Every filter with a `flush` gets its flush timer on the event clock,
  * as the executor arms it on the wall clock, so SEC's timer pass runs once per second of event time.
  */
 export interface SectionOptions {
@@ -65,6 +66,7 @@ export class Sections {
   private writes: Promise<void>[] = [];
   private process!: Next;
   private readonly abort = new AbortController();
+  private wallClock?: SystemClock;
 
   private constructor(private readonly o: SectionOptions) {}
 
@@ -81,8 +83,10 @@ export class Sections {
 
   private contextFor(p: PluginPlan): PluginContext {
     const o = this.o;
+    // outputs deliver on the wall clock (connect timeouts, retries, flush intervals): event time is the sections' alone
+    const clock = p.kind === 'output' ? (this.wallClock ??= new SystemClock()) : o.clock;
     const ctx = pluginContext(
-      { logger: o.logger, clock: o.clock, metrics: o.metrics, dataDir: o.dataDir, workingDir: o.workingDir, signal: this.abort.signal, pipelineId: String(o.settings['pipeline.id'] ?? 'main'), settings: o.settings },
+      { logger: o.logger, clock, metrics: o.metrics, dataDir: o.dataDir, workingDir: o.workingDir, signal: this.abort.signal, pipelineId: String(o.settings['pipeline.id'] ?? 'main'), settings: o.settings },
       p,
     );
     return o.context ? o.context(ctx, p) : ctx;
