@@ -31,7 +31,8 @@ export default definePlugin({
             if (done) return;
             done = true;
             input.off('data', onData);
-            input.pause();
+            // a new instance (after a reload) may be reading already: leave the stream flowing for it
+            if (input.listenerCount('data') === 0) input.pause();
             decoder.flush(push);
             resolve();
           };
@@ -46,6 +47,9 @@ export default definePlugin({
             }
           };
           input.on('data', onData);
+          // the instance before a reload paused the stream when it stopped; a paused stream stays
+          // paused when a 'data' listener is added, so resume it explicitly
+          if (!done && sink.writable) input.resume();
           input.once('end', end);
           input.once('error', (err) => {
             ctx.logger.error({ err }, 'stdin failed');
