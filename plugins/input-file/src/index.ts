@@ -51,7 +51,6 @@ export default definePlugin({
     const dbPath = o.sincedb_path ? ctx.resolvePath(o.sincedb_path) : join(ctx.dataDir, 'plugins', 'inputs', 'file', `.sincedb_${createHash('md5').update(o.path.join(',')).digest('hex')}`);
     // "/dev/null": nothing kept across runs, but within a run a completed file is not read again (read mode)
     const sincedb = new SinceDb(dbPath === '/dev/null' ? undefined : dbPath);
-    sincedb?.load();
     const decoder = ctx.codec.create();
     // the events of the line being decoded, in an array reused from line to line
     const decoded: Event[] = [];
@@ -167,39 +166,60 @@ export default definePlugin({
     let ticks = 0;
     return {
       async run(sink) {
-        const tick = async () => {
-          const discovering = ticks++ % o.discover_interval === 0;
-          if (discovering) tailer.discover();
-          await tailer.readAll(sink, () => stopping);
-          scans.inc();
-          // every file found is read, delivered and completed: nothing is open any more
-          if (o.exit_after_read && discovering && tailer.openFiles === 0 && !stopping) {
-            ctx.logger.info('read mode: every file has been read (exit_after_read)');
-            stopping = true;
-            stopped();
-          }
-        };
-        const schedule = () => {
-          if (busy || stopping) return; // a slow tick is not stacked
-          busy = tick()
-            .catch((e) => ctx.logger.error({ err: (e as Error).message }, 'file scan failed'))
-            .finally(() => (busy = undefined));
-        };
-        schedule();
-        timers.push(clock.setInterval(schedule, o.stat_interval * 1000));
-        timers.push(clock.setInterval(saveDb, o.sincedb_write_interval * 1000));
-        await done;
-        for (const t of timers) t.cancel();
-        await busy;
-        joined?.endAll(); // the events the codec still builds, before waiting for their delivery
-        await drain();
-        tailer.closeAll();
-        saveDb();
+        // A reload starts the new instance before the old one stops and saves its offsets: with the
+        // same sincedb, wait for the old one to finish, then read what it saved (else every line it
+        // had read would be read again).
+        const before = sincedbUsers.get(dbPath);
+        let release!: () => void;
+        const mine = new Promise<void>((r) => (release = r));
+        sincedbUsers.set(dbPath, mine);
+        try {
+          await before;
+          sincedb.load();
+          await runTailer(sink);
+        } finally {
+          if (sincedbUsers.get(dbPath) === mine) sincedbUsers.delete(dbPath);
+          release();
+        }
       },
       stop() {
         stopping = true;
         stopped();
       },
     };
+
+    async function runTailer(sink: InputSink): Promise<void> {
+      const tick = async () => {
+        const discovering = ticks++ % o.discover_interval === 0;
+        if (discovering) tailer.discover();
+        await tailer.readAll(sink, () => stopping);
+        scans.inc();
+        // every file found is read, delivered and completed: nothing is open any more
+        if (o.exit_after_read && discovering && tailer.openFiles === 0 && !stopping) {
+          ctx.logger.info('read mode: every file has been read (exit_after_read)');
+          stopping = true;
+          stopped();
+        }
+      };
+      const schedule = () => {
+        if (busy || stopping) return; // a slow tick is not stacked
+        busy = tick()
+          .catch((e) => ctx.logger.error({ err: (e as Error).message }, 'file scan failed'))
+          .finally(() => (busy = undefined));
+      };
+      schedule();
+      timers.push(clock.setInterval(schedule, o.stat_interval * 1000));
+      timers.push(clock.setInterval(saveDb, o.sincedb_write_interval * 1000));
+      await done;
+      for (const t of timers) t.cancel();
+      await busy;
+      joined?.endAll(); // the events the codec still builds, before waiting for their delivery
+      await drain();
+      tailer.closeAll();
+      saveDb();
+    }
   },
 });
+
+/** The running instance of each sincedb path (see run): a reload's new instance waits for the old. */
+const sincedbUsers = new Map<string, Promise<void>>();
