@@ -107,11 +107,17 @@ describe('syslog output into rsyslog', () => {
       receivers.push(second);
       const code = await p.exited;
       assert.equal(code, 0, p.stderr());
-      const seen = new Map<number, number>();
-      for (const l of second.lines()) {
-        const m = /line-(\d+)$/.exec(l);
-        if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
-      }
+      // rsyslog has read everything when it closes the connection; it writes its file a moment later
+      const tally = () => {
+        const seen = new Map<number, number>();
+        for (const l of second.lines()) {
+          const m = /line-(\d+)$/.exec(l);
+          if (m) seen.set(Number(m[1]), (seen.get(Number(m[1])) ?? 0) + 1);
+        }
+        return seen;
+      };
+      await waitFor(() => tally().size === n, 'every line in the file', 30_000).catch(() => {});
+      const seen = tally();
       const missing: number[] = [];
       for (let i = 0; i < n; i++) if (!seen.has(i)) missing.push(i);
       assert.deepEqual(missing.slice(0, 10), [], `${missing.length} lines missing`);
