@@ -93,6 +93,12 @@ export interface InputDriver {
   wrap?(record: string): string;
   /** Extra `pipeline start` arguments. */
   settings?: string[];
+  /**
+   * Checks this input is known to fail, with why: they still run and report, as `todo` (the run
+   * stays green); an entry is a defect on record, to be removed when the plugin is fixed.
+   * `charset`: the codec's `charset` option.
+   */
+  knownFailures?: { charset?: string };
 }
 
 export interface OutputDriver {
@@ -475,7 +481,8 @@ export function inputCompliance(def: PluginDefinition<'input'>, driver: InputDri
       });
     } else {
       for (const c of INPUT_CODECS) {
-        it(`codec: ${c.title}`, { timeout: TEST_TIMEOUT_MS, skip: selfFed && c.charset ? 'the input takes its messages as text from its options: there are no bytes to decode' : false }, async () => {
+        const known = c.charset ? driver.knownFailures?.charset : undefined;
+        it(`codec: ${c.title}`, { timeout: TEST_TIMEOUT_MS, skip: selfFed && c.charset ? 'the input takes its messages as text from its options: there are no bytes to decode' : false, todo: known ?? false }, async () => {
           const run = await newRun();
           try {
             const d = inputData(c, records(c.name.replace('_', ''), 6), mode, wrap);
