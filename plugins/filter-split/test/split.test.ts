@@ -207,7 +207,7 @@ describe('split: add_field, remove_field, add_tag, remove_tag on each new event'
     for (const e of out) assert.deepEqual(e.get('k'), ['0', '1', '2']);
   });
   it('a field name that is not a field reference is refused at load', async () => {
-    await assert.rejects(createPlugin(split, 'add_field => { "[x" => "1" }'), /add_field/);
+    await assert.rejects(createPlugin(split, 'add_field => { "[x" => "1" }'), (e: { details?: { option?: { name?: string } } }) => e.details?.option?.name === 'add_field');
   });
 });
 
