@@ -24,14 +24,14 @@ function timeline(s: ReplaySummary): string {
   if (s.from) lo = Math.min(lo, Math.floor(Date.parse(s.from) / HOUR) * HOUR);
   if (s.to) hi = Math.max(hi, Math.floor(Date.parse(s.to) / HOUR) * HOUR);
   const hours = Math.round((hi - lo) / HOUR) + 1;
-  const label = 300;
+  const label = 340;
   const rowH = 34;
-  const plotW = Math.max(480, Math.min(1200, hours * 8));
+  const plotW = Math.max(480, Math.min(1100, hours * 12));
   const barW = plotW / hours;
   const top = 10;
   const axisH = 40;
   const height = top + rules.length * rowH + axisH;
-  const width = label + plotW + 60;
+  const width = label + plotW + 100;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="alerts per rule per hour">`);
   rules.forEach((r, i) => {
@@ -39,7 +39,9 @@ function timeline(s: ReplaySummary): string {
     const max = Math.max(...Object.values(r.hours));
     const color = COLORS[i % COLORS.length]!;
     parts.push(`<g><title>${esc(r.desc)}: ${n(r.count)} alerts</title>`);
-    parts.push(`<text x="${label - 8}" y="${y0 + rowH / 2 + 4}" text-anchor="end" class="rule">${esc(r.desc.length > 44 ? `${r.desc.slice(0, 43)}…` : r.desc)}</text>`);
+    const name = r.desc.length > 40 ? `${r.desc.slice(0, 39)}…` : r.desc;
+    const twin = rules.some((o) => o !== r && o.desc === r.desc) && r.rule ? ` (${r.rule})` : '';
+    parts.push(`<text x="${label - 8}" y="${y0 + rowH / 2 + 4}" text-anchor="end" class="rule">${esc(name + twin)}</text>`);
     parts.push(`<line x1="${label}" x2="${label + plotW}" y1="${y0 + rowH - 4}" y2="${y0 + rowH - 4}" class="base"/>`);
     for (const [h, c] of Object.entries(r.hours)) {
       const x = label + ((Date.parse(h) - lo) / HOUR) * barW;
@@ -51,7 +53,8 @@ function timeline(s: ReplaySummary): string {
   // axis: a tick per day (or every 6 h for short spans)
   const yAxis = top + rules.length * rowH;
   parts.push(`<line x1="${label}" x2="${label + plotW}" y1="${yAxis}" y2="${yAxis}" class="axis"/>`);
-  const step = hours > 72 ? 24 : hours > 12 ? 6 : 1;
+  // a label every 1, 3, 6, 12 or 24 hours, whichever leaves room for its text
+  const step = [1, 3, 6, 12, 24].find((h) => h * barW >= 80) ?? 24;
   for (let k = 0; k < hours; k++) {
     const t = lo + k * HOUR;
     if (new Date(t).getUTCHours() % step !== 0) continue;
@@ -65,6 +68,15 @@ function timeline(s: ReplaySummary): string {
   return parts.join('\n');
 }
 
+/** An alert in a few words: its severity, resource and event (a heartbeat: origin and timeout). */
+function example(e: Record<string, unknown> | undefined): string {
+  if (!e) return '';
+  const a = e.alert as Record<string, unknown> | undefined;
+  if (a) return [a.severity, a.resource, a.event].filter((x) => x !== undefined).map(String).join(' · ');
+  const h = e.heartbeat as Record<string, unknown> | undefined;
+  return h ? `heartbeat ${String(h.origin ?? '')} (timeout ${String(h.timeout ?? '')} s)` : '';
+}
+
 export function reportHtml(s: ReplaySummary): string {
   const total = s.alerts.reduce((a, r) => a + r.count, 0);
   const failures = Object.entries(s.failures)
@@ -73,7 +85,7 @@ export function reportHtml(s: ReplaySummary): string {
   const rows = s.alerts
     .map(
       (r, i) =>
-        `<tr><td><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>${esc(r.desc)}${r.rule ? ` <span class="muted">${esc(r.rule)}</span>` : ''}</td><td class="num">${n(r.count)}</td><td>${esc(r.first)}</td><td>${esc(r.last)}</td><td class="ex">${esc(JSON.stringify(r.examples[0]?.alert ?? r.examples[0]?.heartbeat ?? {}))}</td></tr>`,
+        `<tr><td><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>${esc(r.desc)}${r.rule ? ` <span class="muted">${esc(r.rule)}</span>` : ''}</td><td class="num">${n(r.count)}</td><td class="t">${esc(r.first)}</td><td class="t">${esc(r.last)}</td><td class="ex">${esc(example(r.examples[0]))}</td></tr>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -88,7 +100,8 @@ table { border-collapse: collapse; }
 th, td { border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.ex { font: 12px monospace; max-width: 420px; overflow-wrap: anywhere; color: #444; }
+td.t { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.ex { max-width: 520px; overflow-wrap: anywhere; color: #444; }
 .muted { color: #888; font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; margin-right: 6px; }
 svg text { font: 12px system-ui, sans-serif; fill: #333; }
@@ -111,7 +124,7 @@ ${s.skipped ? `<dt>outside --from/--to</dt><dd>${n(s.skipped)}</dd>` : ''}
 <h2>Alerts per rule per hour</h2>
 ${timeline(s)}
 <h2>Rules that fired</h2>
-<table><thead><tr><th>rule</th><th>count</th><th>first</th><th>last</th><th>first alert</th></tr></thead>
+<table><thead><tr><th>rule</th><th>count</th><th>first</th><th>last</th><th>first alert (severity · resource · event)</th></tr></thead>
 <tbody>
 ${rows || '<tr><td colspan="5">none</td></tr>'}
 </tbody></table>
