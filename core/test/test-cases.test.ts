@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runTests, type TestReport } from '../src/cli/test-cases.js';
 import { DEFAULT_SETTINGS, mergeSettings } from '../src/runtime/settings.js';
-import { cli, REPO_ROOT, tempDir } from './helpers.js';
+import { cli, FIXTURES, REPO_ROOT, tempDir } from './helpers.js';
 
 /**
  * `pipeline test`: case files against a config's filter and correlate sections on event time.
@@ -110,6 +110,13 @@ cases:
     const r = cli(['test', 'no-such.yml'], { cwd: t.dir });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /no-such\.yml: no such file or directory/);
+  });
+
+  it('a plugin under development is tested through --path.plugins, as its author runs its cases', () => {
+    const cases = file('plugin.yml', `config_string: 'filter { stamp { } }'\ncases:\n  - name: events are numbered in order\n    input: [a, b]\n    expect: [{ stamp: 0 }, { stamp: 1 }]\n`);
+    const r = cli(['test', '--path.plugins', join(FIXTURES, 'plugins', 'stamp-filter'), cases], { cwd: t.dir });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^ {2}ok {4}events are numbered in order$/m);
   });
 
   it("the repository's own pipelines pass their cases (pipelines/tests)", () => {

@@ -160,7 +160,7 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         y
           .positional('files', { type: 'string', array: true, demandOption: true, describe: 'test-case files, or directories of them' })
           .option('json', { type: 'boolean', default: false, describe: 'print the results as one JSON object' })
-          .option('path.plugins', { type: 'array', describe: SETTING_FLAGS['path.plugins']!.describe })
+          .option('path.plugins', { type: 'string', describe: `${SETTING_FLAGS['path.plugins']!.describe} (repeat the flag for several)` })
           .option('log.level', { type: 'string', describe: "plugins' log level on stderr (error)" })
           .example('$0 test pipelines/tests/', 'run the example cases of the shipped pipelines'),
       async (argv) => {

@@ -27,7 +27,7 @@ export function replayOptions(y: Argv, describe: (k: string) => string): Argv {
     .option('summary', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'the summary on stdout: text, or one JSON object' })
     .option('report', { type: 'string', describe: 'write an HTML report (summary table and timeline of alerts per rule per hour) to this file' })
     .option('path.data', { type: 'string', describe: describe('path.data') })
-    .option('path.plugins', { type: 'array', describe: describe('path.plugins') })
+    .option('path.plugins', { type: 'string', describe: `${describe('path.plugins')} (repeat the flag for several)` })
     .option('pipeline.batch.size', { alias: 'b', type: 'number', describe: describe('pipeline.batch.size') })
     .option('log.level', { type: 'string', describe: "plugins' log level on stderr (warn)" })
     .example('$0 replay -f pipelines/homelab.conf /var/log/syslog*', 'would the rules have fired on the archived syslog?')
