@@ -92,14 +92,16 @@ describe('program log', { concurrency: false }, () => {
     }
   });
 
-  test('-l writes the log to DIR/pipeline-plain.log and SIGUSR2 reopens it after a rotation', async () => {
+  test('-l writes the log to DIR/pipeline-json.log (JSON mode) and SIGUSR2 reopens it after a rotation', async () => {
     const t = tempDir();
     try {
       const logs = join(t.dir, 'logs');
-      const file = join(logs, 'pipeline-plain.log');
-      const p = startPipeline(['-e', 'input { stdin { } } output { null {} }', '-l', logs, '--log.format', 'plain', '--path.data', join(t.dir, 'data'), '--api.enabled', 'false']);
-      await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('pipeline started'), 'the log file');
-      assert.match(readFileSync(file, 'utf8'), /\[INFO \]\[pipeline\] pipeline started/);
+      const file = join(logs, 'pipeline-json.log');
+      // startPipeline passes --log.format json
+      const p = startPipeline(['-e', 'input { stdin { } } output { null {} }', '-l', logs, '--path.data', join(t.dir, 'data'), '--api.enabled', 'false']);
+      await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('pipeline started'), `the log file:\n${p.stderr()}`);
+      const started = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { msg: string; level: string }).find((r) => r.msg === 'pipeline started');
+      assert.equal(started?.level, 'info');
       renameSync(file, file + '.1');
       p.child.kill('SIGUSR2');
       await waitFor(() => existsSync(file) && readFileSync(file, 'utf8').includes('SIGUSR2'), 'the reopened log file');
@@ -107,6 +109,20 @@ describe('program log', { concurrency: false }, () => {
       p.child.stdin!.end();
       assert.equal(await p.exited, 0, p.stderr());
       assert.match(readFileSync(file, 'utf8'), /pipeline stopped/);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('-l in plain mode writes DIR/pipeline-plain.log as the console shows it', () => {
+    const t = tempDir();
+    try {
+      const logs = join(t.dir, 'logs');
+      const r = spawnSync(process.execPath, [BIN, 'start', '-e', 'input { generator { count => 1 } } output { null {} }', '-l', logs, '--path.data', join(t.dir, 'data'), '--api.enabled', 'false'], { cwd: REPO, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const text = readFileSync(join(logs, 'pipeline-plain.log'), 'utf8');
+      assert.match(text, /\[INFO \]\[pipeline\] pipeline started/);
+      assert.match(r.stderr, /\[INFO \]\[pipeline\] pipeline started/, 'and still on stderr');
     } finally {
       t.cleanup();
     }
