@@ -5,7 +5,7 @@
 // --screenshot PNG a picture of it taken by headless Chromium (`apt-get install chromium`).
 //   node scripts/bench/replay/report.mjs [--lines 1000000] [--out report.html] [--screenshot docs/replay-report.png]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,9 @@ correlate {`;
 const config = readFileSync(join(root, 'pipelines/default.conf'), 'utf8').replace(/^correlate \{/m, date);
 writeFileSync(join(work, 'replay.conf'), config);
 const r = spawnSync(process.execPath, [join(root, 'core/bin/pipeline.js'), 'replay', '-f', join(work, 'replay.conf'), '--report', out, corpus], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+// the corpus is large: only the report stays (in the work folder when no --out was given)
+rmSync(corpus, { force: true });
+if (!out.startsWith(work)) rmSync(work, { recursive: true, force: true });
 if (r.status !== 0) process.exit(r.status ?? 1);
 console.log(`report: ${out}`);
 const shot = arg('--screenshot');
