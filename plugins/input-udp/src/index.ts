@@ -3,12 +3,17 @@ import { UdpServer } from './server.js';
 
 export { UdpServer, type UdpServerOptions } from './server.js';
 
-/** Removes one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
-export function datagramText(msg: Buffer): string {
+/** The datagram without one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
+export function datagramBytes(msg: Buffer): Buffer {
   let end = msg.length;
   if (end > 0 && msg[end - 1] === 10) end--;
   if (end > 0 && msg[end - 1] === 13) end--;
-  return msg.toString('utf8', 0, end);
+  return end === msg.length ? msg : msg.subarray(0, end);
+}
+
+/** The same as UTF-8 text. */
+export function datagramText(msg: Buffer): string {
+  return datagramBytes(msg).toString('utf8');
 }
 
 export const udpOptions = {
@@ -57,8 +62,9 @@ export default definePlugin({
         target = sink;
         from = host;
         fromPort = port;
-        // without the sender's trailing LF (nc -u adds one): plain would keep it in the message
-        decoder.decodeMessage(datagramText(msg), emitDecoded);
+        // without the sender's trailing LF (nc -u adds one): plain would keep it in the message;
+        // the bytes go to the codec, which decodes them by its charset
+        decoder.decodeMessage(datagramBytes(msg), emitDecoded);
       },
     });
     let stopped: () => void;

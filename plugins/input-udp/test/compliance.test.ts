@@ -3,7 +3,6 @@ import plugin from '../src/index.js';
 
 // The compliance suite (core/src/testing/compliance.ts): one datagram per message.
 inputCompliance(plugin, {
-  knownFailures: { charset: "datagrams are decoded as UTF-8 before the codec (datagramText); Latin-1 bytes arrive as U+FFFD" },
   package: import.meta.url,
   options: (run) => `host => "127.0.0.1" port => ${run.port}`,
   changed: (run) => `host => "127.0.0.1" port => ${run.port} buffer_size => 32768`,
