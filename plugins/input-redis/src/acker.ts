@@ -7,6 +7,9 @@ import type { EntryBatch } from './delivery.js';
  * stream on the next turn of the event loop. A failed XACK keeps its ids and is tried again with
  * the next flush; until then the entries stay pending, so at worst they are delivered twice.
  */
+/** Acknowledged ids remembered per stream against a late reply (see `recentlyAcked`). */
+const RECENT_ACKED = 10_000;
+
 export class Acker {
   private readonly due = new Map<string, string[]>();
   private scheduled = false;
@@ -23,13 +26,34 @@ export class Acker {
     private readonly acked: Counter,
   ) {}
 
-  /** Records a batch as read; returns false for entries already held (claimed back by ourselves). */
+  /**
+   * Entries acknowledged lately, per stream. The reader (its own connection) and the claim pass and
+   * XACK (the command connection) race: a reply produced just before our XACK ran can still bring
+   * an entry we have delivered and acknowledged. Bounded: the newest RECENT_ACKED ids per stream.
+   */
+  private readonly recentlyAcked = new Map<string, Set<string>>();
+
+  /** Records a batch as read; returns false for entries already held or just acknowledged by ourselves. */
   hold(stream: string, id: string): boolean {
     let set = this.inFlight.get(stream);
     if (set === undefined) this.inFlight.set(stream, (set = new Set()));
-    if (set.has(id)) return false;
+    if (set.has(id) || this.recentlyAcked.get(stream)?.has(id)) return false;
     set.add(id);
     return true;
+  }
+
+  private rememberAcked(stream: string, ids: readonly string[]): void {
+    let recent = this.recentlyAcked.get(stream);
+    if (recent === undefined) this.recentlyAcked.set(stream, (recent = new Set()));
+    for (const id of ids) recent.add(id);
+    // a Set iterates in insertion order: drop the oldest past the bound
+    if (recent.size > RECENT_ACKED) {
+      let drop = recent.size - RECENT_ACKED;
+      for (const id of recent) {
+        if (drop-- <= 0) break;
+        recent.delete(id);
+      }
+    }
   }
 
   opened(): void {
@@ -63,6 +87,7 @@ export class Acker {
         // held until acknowledged, so a claim pass cannot take back an entry whose XACK is on its way
         const set = this.inFlight.get(stream);
         if (set !== undefined) for (const id of ids) set.delete(id);
+        this.rememberAcked(stream, ids);
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, stream, entries: ids.length }, 'XACK failed; will retry');
         const back = this.due.get(stream);
