@@ -30,6 +30,8 @@ export const SETTING_KINDS: Readonly<Record<string, Kind>> = {
   'pipeline.workers': 'number',
   'pipeline.batch.size': 'number',
   'pipeline.batch.delay': 'number',
+  // correlate and outputs always see input order here (threads run the filter section only), which
+  // is what every value of Logstash's setting allows: accepted, nothing to switch
   'pipeline.ordered': { values: ['auto', 'true', 'false'] },
   'queue.type': { values: ['memory', 'persisted'] },
   'queue.max_events': 'number',

@@ -131,6 +131,9 @@ for (const [name, set] of Object.entries(POSIX)) {
 }
 
 /** Class escapes that stand for a set (they cannot end a range). */
+/** Escapes that stand for one character, inside a class or out (\b is apart: a backspace only in a class). */
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { e: 0x1b, a: 0x07, t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
+
 const ESCAPE_SETS: Record<string, ByteSet> = {
   d: DIGIT,
   D: complement(DIGIT),
@@ -304,21 +307,11 @@ function translate(pattern: string, nativeI: boolean): TranslatedRegex | undefin
     const set = ESCAPE_SETS[e];
     // (each is closed under ASCII case folding, so /i changes none of them)
     if (set) return set;
+    // \b is a backspace inside a class, a word boundary outside
+    if (e === 'b') return 0x08;
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) return simple;
     switch (e) {
-      case 'e':
-        return 0x1b;
-      case 'a':
-        return 0x07;
-      case 'b':
-        return 0x08;
-      case 't':
-        return 0x09;
-      case 'n':
-        return 0x0a;
-      case 'r':
-        return 0x0d;
-      case 'f':
-        return 0x0c;
       case 'x':
         return hexValue();
       case 'o':
@@ -732,6 +725,8 @@ function translate(pattern: string, nativeI: boolean): TranslatedRegex | undefin
    * a zero-width item that was pushed (or nothing at all).
    */
   function escapeAtom(e: string, f: Flags): string | number | null {
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) return simple;
     switch (e) {
       case 'A':
         out.push('(?<![\\s\\S])');
@@ -771,18 +766,6 @@ function translate(pattern: string, nativeI: boolean): TranslatedRegex | undefin
       case 'N':
         if (pattern[pos] === '{') return namedChar();
         return '[^\\n]';
-      case 'e':
-        return 0x1b;
-      case 'a':
-        return 0x07;
-      case 't':
-        return 0x09;
-      case 'n':
-        return 0x0a;
-      case 'r':
-        return 0x0d;
-      case 'f':
-        return 0x0c;
       case 'x':
         return hexValue();
       case 'o':
