@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the system packages the tests talk to: the real sec (correlation oracle), rsyslog with
-# gnutls and logger (syslog clients), logrotate, redis-server, openssl and gnutls tools, strace.
+# gnutls and logger (syslog clients), logrotate, redis-server, openssl and gnutls tools, strace,
+# promtool, dnsmasq (a real resolver on loopback for the dns filter), systemd-analyze (unit check).
 # Debian, as root. Skips apt when everything is already there.
 set -eu
 need=""
@@ -15,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v certtool >/dev/null 2>&1 || need="$need gnutls-bin"
 command -v strace >/dev/null 2>&1 || need="$need strace"
 command -v promtool >/dev/null 2>&1 || need="$need prometheus"
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need="$need dnsmasq"
+command -v systemd-analyze >/dev/null 2>&1 || need="$need systemd"
 command -v man >/dev/null 2>&1 || true
 if [ -n "$need" ]; then
   echo "installing:$need"
