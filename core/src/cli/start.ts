@@ -9,6 +9,7 @@ import { createLogger, reopenLogFile } from '../runtime/logger.js';
 import { checkConfig, configSourcesFor, loadPipeline } from '../runtime/load.js';
 import type { Pipeline } from '../runtime/pipeline.js';
 import type { PipelinePlan } from '../runtime/plan.js';
+import { notifyReady } from '../runtime/sd-notify.js';
 import { IGNORED_SETTINGS, num, type Settings } from '../runtime/settings.js';
 import { onStdoutError } from './stdout-closed.js';
 
@@ -168,6 +169,7 @@ export async function startCommand(settings: Settings): Promise<number> {
   }
   pipeline.start();
   logger.info({ pipeline: pipeline.id }, 'pipeline started');
+  void notifyReady(logger, pipeline.id); // systemd Type=notify: READY=1 once the inputs listen (no-op without $NOTIFY_SOCKET)
   await pipeline.done;
   if (watcher) clearInterval(watcher);
   await api?.close();
