@@ -29,6 +29,7 @@ export {
   type InstanceOf,
   type Logger,
 } from './plugin/define.js';
+export { charset, charsetError, type Charset, type TextReader } from './plugin/charset.js';
 export { opt, optionsTable, type OptionSpec, type Schema, type Resolved, type CodecRef } from './plugin/options.js';
 export { SystemClock, VirtualClock, type Clock, type TimerHandle } from './plugin/clock.js';
 export { compileDecorator, filterMatchedOptions } from './runtime/common-options.js';

@@ -57,11 +57,12 @@ export interface Decoder {
   /**
    * Present when the codec's framing is LF-terminated lines (line and json_lines with their
    * default delimiter): decodes one line an input framed itself, as the codec would have decoded
-   * that line of the stream (an empty line too), without splitting it further. An input with a
+   * that line of the stream (an empty line too), without splitting it further. Bytes are decoded
+   * by the codec's charset, as everywhere (an input passes bytes, not text it decoded). An input with a
    * line framer of its own (octet counting, length limits, CRLF) uses it; otherwise it must hand
    * the stream to `decode` for the codec's framing to apply.
    */
-  decodeLine?(line: string, emit: (event: Event) => void): void;
+  decodeLine?(line: Buffer | string, emit: (event: Event) => void): void;
   /**
    * Present on codecs that join lines into one event (multiline): how many lines handed to this
    * instance are in no event emitted yet (a partial line of `decode` not counted). Read inside

@@ -1,6 +1,7 @@
 import type { Loc, Value } from '../config/ast.js';
 import { ConfigError, closeMatches } from '../config/errors.js';
 import { parseFieldPath, setField } from '../event/field-ref.js';
+import { charsetError } from './charset.js';
 
 /**
  * Option schemas. A plugin declares its options once with these builders; the schema validates a
@@ -92,6 +93,18 @@ export const opt = {
   password: make<string>('password'),
   codec: make<CodecRef>('codec'),
   any: make<unknown>('any'),
+  /**
+   * A codec's `charset`: the encoding of the bytes an input hands over (default UTF-8), a name
+   * checked at load; the codec decodes with `charset(name)`.
+   */
+  charset: <O extends Common<string>>(o?: O): OptionSpec<string> & O & { default: string } =>
+    ({
+      default: 'UTF-8',
+      description: 'Encoding of the bytes an input hands over (UTF-8, ISO-8859-1, ASCII-8BIT, Windows-1252, Shift_JIS, ...); text an input already decoded is taken as is.',
+      ...(o ?? {}),
+      type: 'string',
+      validate: (v: string) => charsetError(v) ?? o?.validate?.(v),
+    }) as OptionSpec<string> & O & { default: string },
   /** A field reference (`message`, `[a][b]`), checked at load so a malformed one is a config error. */
   field: <O extends Common<string>>(o?: O): OptionSpec<string> & O =>
     ({

@@ -1,5 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
-import { definePlugin, Event, opt, Timestamp } from '@pipeline/core';
+import { charset, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
 import { eventFromJson } from './from-json.js';
 
 /**
@@ -11,10 +10,11 @@ export default definePlugin({
   name: 'json',
   description: 'Reads and writes one JSON document per chunk.',
   options: {
-    charset: opt.string({ default: 'UTF-8', description: 'Input encoding.' }),
+    charset: opt.charset(),
   },
-  create(_options, ctx) {
-    const text = new StringDecoder('utf8');
+  create(options, ctx) {
+    const cs = charset(options.charset);
+    const text = cs.reader();
     const now = () => new Timestamp(ctx.clock.now());
     return {
       decode(data, emit) {
@@ -22,7 +22,7 @@ export default definePlugin({
         if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
       },
       decodeMessage(data, emit) {
-        const s = typeof data === 'string' ? data : data.toString('utf8');
+        const s = typeof data === 'string' ? data : cs.decode(data);
         if (s.trim().length > 0) for (const e of eventFromJson(s, now)) emit(e);
       },
       flush(emit) {

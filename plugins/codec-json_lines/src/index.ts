@@ -1,5 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
-import { definePlugin, opt, Timestamp, type Event } from '@pipeline/core';
+import { charset, definePlugin, opt, Timestamp, type Event } from '@pipeline/core';
 import { eventFromJson } from '@pipeline/codec-json';
 
 /**
@@ -12,11 +11,12 @@ export default definePlugin({
   description: 'Reads and writes one JSON object per line.',
   options: {
     delimiter: opt.string({ default: '\n', description: 'Line separator.' }),
-    charset: opt.string({ default: 'UTF-8', description: 'Input encoding.' }),
+    charset: opt.charset(),
   },
   create(options, ctx) {
     const delimiter = options.delimiter.replace(/\\n/g, '\n');
-    const text = new StringDecoder('utf8');
+    const cs = charset(options.charset);
+    const text = cs.reader();
     const now = () => new Timestamp(ctx.clock.now());
     let pending = '';
     return {
@@ -33,7 +33,7 @@ export default definePlugin({
         pending = chunk.slice(start);
       },
       decodeMessage(data, emit) {
-        const chunk = typeof data === 'string' ? data : data.toString('utf8');
+        const chunk = typeof data === 'string' ? data : cs.decode(data);
         let start = 0;
         for (;;) {
           const at = chunk.indexOf(delimiter, start);
@@ -45,7 +45,8 @@ export default definePlugin({
       },
       ...(delimiter === '\n'
         ? {
-            decodeLine(line: string, emit: (e: Event) => void) {
+            decodeLine(data: Buffer | string, emit: (e: Event) => void) {
+              const line = typeof data === 'string' ? data : cs.decode(data);
               if (line.trim().length > 0) for (const e of eventFromJson(line, now)) emit(e);
             },
           }

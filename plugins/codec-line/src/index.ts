@@ -1,5 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
-import { compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
+import { charset, compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
 
 /**
  * Line-oriented text: decoding splits on `delimiter` and keeps a partial last line until more
@@ -12,13 +11,13 @@ export default definePlugin({
   options: {
     delimiter: opt.string({ default: '\n', description: 'Line separator.' }),
     format: opt.string({ description: 'sprintf format used when encoding; default: the event as text.' }),
-    charset: opt.string({ default: 'UTF-8', values: ['UTF-8', 'utf-8', 'UTF8', 'ASCII', 'ISO-8859-1', 'latin1'], description: 'Input encoding.' }),
+    charset: opt.charset(),
   },
   create(options, ctx) {
     const delimiter = options.delimiter.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
     const format = options.format === undefined ? undefined : compileTemplate(options.format);
-    const encoding = /^(ISO-8859-1|latin1)$/i.test(options.charset) ? 'latin1' : 'utf8';
-    const text = new StringDecoder(encoding);
+    const cs = charset(options.charset);
+    const text = cs.reader();
     let pending = '';
     const make = (message: string) => new Event({ message }, new Timestamp(ctx.clock.now()));
     return {
@@ -37,7 +36,7 @@ export default definePlugin({
       },
       decodeMessage(data, emit) {
         // a whole message: every part is a line, the last one too; nothing carried over
-        const chunk = typeof data === 'string' ? data : data.toString(encoding);
+        const chunk = typeof data === 'string' ? data : cs.decode(data);
         let start = 0;
         for (;;) {
           const at = chunk.indexOf(delimiter, start);
@@ -47,7 +46,7 @@ export default definePlugin({
         }
         if (start < chunk.length) emit(make(start === 0 ? chunk : chunk.slice(start)));
       },
-      ...(delimiter === '\n' ? { decodeLine: (line: string, emit: (e: Event) => void) => emit(make(line)) } : {}),
+      ...(delimiter === '\n' ? { decodeLine: (line: Buffer | string, emit: (e: Event) => void) => emit(make(typeof line === 'string' ? line : cs.decode(line))) } : {}),
       flush(emit) {
         const rest = pending + text.end();
         pending = '';

@@ -3,9 +3,9 @@
  * the pattern matches (or, with negate, does not match) belongs to the previous line's event
  * (`what => previous`) or to the next one's (`what => next`).
  */
-import { ConfigError, definePlugin, Event, opt, Timestamp, type CodecImplementation, type PluginContext, type Resolved, type TimerHandle } from '@pipeline/core';
+import { charset, ConfigError, definePlugin, Event, opt, Timestamp, type Charset, type CodecImplementation, type PluginContext, type Resolved, type TextReader, type TimerHandle } from '@pipeline/core';
 import { compilePattern, patternSyntaxError, type LineMatcher } from './pattern.js';
-import { charsetError, parseBytes, readerFactory, type TextReader } from './text.js';
+import { parseBytes } from './text.js';
 
 export { parseBytes } from './text.js';
 
@@ -21,7 +21,7 @@ const options = {
   max_lines: opt.number({ default: 500, min: 0, description: `An event is emitted once it holds more than this many lines, tagged ${MAX_LINES_TAG}` }),
   max_bytes: opt.string({ default: '10 MiB', description: `An event is emitted once its lines hold this many bytes, tagged ${MAX_BYTES_TAG}; a number of bytes or a size such as "512 KiB" or "2 mb".`, validate: (s: string) => (Number.isNaN(parseBytes(s)) ? `cannot read '${s}' as a size (e.g. 1048576, "10 MiB", "512 kb")` : undefined) }),
   multiline_tag: opt.string({ default: 'multiline', description: 'Tag added to events made of more than one line ("" adds none).' }),
-  charset: opt.string({ default: 'UTF-8', description: 'Encoding of the bytes a stream input hands over (UTF-8, ISO-8859-1, ASCII-8BIT, Windows-1252, Shift_JIS, ...); text an input already decoded is taken as is.', validate: charsetError }),
+  charset: opt.charset(),
   ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'v1, v8: also copy the joined text to [event][original].' }),
 };
 
@@ -37,7 +37,7 @@ interface Compiled {
   readonly tag: string;
   readonly ecs: boolean;
   readonly autoFlushMs: number;
-  readonly reader: () => TextReader;
+  readonly charset: Charset;
 }
 
 const compiledByOptions = new WeakMap<object, Compiled>();
@@ -54,7 +54,7 @@ function compile(o: Options, resolvePath: (p: string) => string): Compiled {
       tag: o.multiline_tag,
       ecs: o.ecs_compatibility !== 'disabled',
       autoFlushMs: o.auto_flush_interval === undefined ? 0 : o.auto_flush_interval * 1000,
-      reader: readerFactory(o.charset),
+      charset: charset(o.charset),
     };
     compiledByOptions.set(o, c);
   }
@@ -108,7 +108,7 @@ class Multiline implements CodecImplementation {
     private readonly c: Compiled,
     private readonly ctx: PluginContext,
   ) {
-    this.text = c.reader();
+    this.text = c.charset.reader();
   }
 
   /** Lines handed in that are in no emitted event yet (a partial line of `decode` not counted). */
@@ -131,8 +131,9 @@ class Multiline implements CodecImplementation {
     this.partial = start === 0 ? carried + chunk : chunk.slice(start);
   }
 
-  decodeLine(line: string, emit: (e: Event) => void): void {
+  decodeLine(data: Buffer | string, emit: (e: Event) => void): void {
     this.target = emit;
+    const line = typeof data === 'string' ? data : this.c.charset.decode(data);
     // an input's own framing (a delimiter other than \n) may leave newlines in a line
     const m = this.c.matcher;
     this.line(line, emit, line.indexOf('\n') === -1 ? m.single : m.regex);
@@ -143,10 +144,7 @@ class Multiline implements CodecImplementation {
     this.target = emit;
     let chunk: string;
     if (typeof data === 'string') chunk = data;
-    else {
-      const r = this.c.reader();
-      chunk = r.write(data) + r.end();
-    }
+    else chunk = this.c.charset.decode(data);
     let start = 0;
     for (;;) {
       const at = chunk.indexOf('\n', start);

@@ -1,5 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
-import { compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
+import { charset, compileTemplate, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
 
 /**
  * Plain text with no delimiting: each chunk an input hands over is one event's message (a UDP
@@ -11,12 +10,12 @@ export default definePlugin({
   description: 'One event per chunk of text.',
   options: {
     format: opt.string({ description: 'sprintf format used when encoding; default: the event as text.' }),
-    charset: opt.string({ default: 'UTF-8', values: ['UTF-8', 'utf-8', 'UTF8', 'ASCII', 'ISO-8859-1', 'latin1'], description: 'Input encoding.' }),
+    charset: opt.charset(),
   },
   create(options, ctx) {
     const format = options.format === undefined ? undefined : compileTemplate(options.format);
-    const encoding = /^(ISO-8859-1|latin1)$/i.test(options.charset) ? 'latin1' : 'utf8';
-    const text = new StringDecoder(encoding);
+    const cs = charset(options.charset);
+    const text = cs.reader();
     return {
       decode(data, emit) {
         const message = typeof data === 'string' ? data : text.write(data);
@@ -25,7 +24,7 @@ export default definePlugin({
       decodeMessage(data, emit) {
         // whole: no state, so a message never shares a multi-byte character with the next
         // an empty message is an event too (an empty line of a file, an empty datagram), as in Logstash
-        emit(new Event({ message: typeof data === 'string' ? data : data.toString(encoding) }, new Timestamp(ctx.clock.now())));
+        emit(new Event({ message: typeof data === 'string' ? data : cs.decode(data) }, new Timestamp(ctx.clock.now())));
       },
       flush(emit) {
         const rest = text.end();

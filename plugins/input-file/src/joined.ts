@@ -6,6 +6,8 @@ import type { CodecFactory, CodecInstance, Event, InputSink } from '@pipeline/co
  * A line is acknowledged (its offset may reach the sincedb) only once the event holding it is
  * delivered, so lines a codec still holds at a crash are read again at the next start.
  */
+const LF = Buffer.from('\n');
+
 interface Stream {
   readonly decoder: CodecInstance;
   readonly emit: (e: Event) => void;
@@ -26,15 +28,19 @@ export class JoinedStreams {
     private readonly deliver: (e: Event, path: string, cut: boolean, sink: InputSink, onDelivered: (() => void) | undefined) => void,
   ) {}
 
-  line(key: string, text: string, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined): void {
+  line(key: string, bytes: Buffer, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined): void {
     let s = this.streams.get(key);
     if (s === undefined) this.streams.set(key, (s = this.open()));
     s.path = path;
     s.sink = sink;
     s.acks.push(onDelivered);
     s.cut.push(truncated);
-    if (s.decoder.decodeLine) s.decoder.decodeLine(text, s.emit);
-    else s.decoder.decode(text + '\n', s.emit);
+    if (s.decoder.decodeLine) s.decoder.decodeLine(bytes, s.emit);
+    else {
+      // the bytes may be a view of the reader's buffer: decoded now, before it is reused
+      s.decoder.decode(bytes, s.emit);
+      s.decoder.decode(LF, s.emit);
+    }
   }
 
   /** The file's stream ended: what its codec holds is emitted; a later line starts a new stream. */

@@ -2,9 +2,10 @@
  * Splits a file's bytes into lines on a delimiter, telling where each line ends, so the saved
  * offset always points at the start of a line: a restart re-reads a partial last line instead of
  * losing or repeating it. A line longer than `maxBytes` is cut (its head is emitted, flagged) and
- * the rest skipped without being buffered.
+ * the rest skipped without being buffered. Lines are bytes: the codec decodes them by its charset.
+ * A line may be a view of the reader's buffer, valid only during the call.
  */
-export type LineFn = (text: string, truncated: boolean, end: number) => void;
+export type LineFn = (bytes: Buffer, truncated: boolean, end: number) => void;
 
 export class LineSplitter {
   private parts: Buffer[] = [];
@@ -36,10 +37,10 @@ export class LineSplitter {
         const whole = Buffer.concat(this.parts, this.partsLength + at - start);
         this.parts = [];
         this.partsLength = 0;
-        if (whole.length > this.maxBytes) line(whole.toString('utf8', 0, this.maxBytes), true, at + dl);
-        else line(text(whole, 0, whole.length, dl), false, at + dl);
-      } else if (at - start > this.maxBytes) line(chunk.toString('utf8', start, start + this.maxBytes), true, at + dl);
-      else line(text(chunk, start, at, dl), false, at + dl);
+        if (whole.length > this.maxBytes) line(whole.subarray(0, this.maxBytes), true, at + dl);
+        else line(bytes(whole, 0, whole.length, dl), false, at + dl);
+      } else if (at - start > this.maxBytes) line(chunk.subarray(start, start + this.maxBytes), true, at + dl);
+      else line(bytes(chunk, start, at, dl), false, at + dl);
       start = at + dl;
       committedEnd = start;
     }
@@ -50,7 +51,7 @@ export class LineSplitter {
         const whole = Buffer.concat(this.parts, this.maxBytes);
         this.parts = [];
         this.partsLength = 0;
-        line(whole.toString('utf8'), true, -1);
+        line(whole, true, -1);
         this.skipping = true;
       } else {
         this.parts.push(Buffer.from(chunk.subarray(start)));
@@ -68,16 +69,16 @@ export class LineSplitter {
   }
 
   /** The partial last line, for read mode's end of file. */
-  takeRest(): string | undefined {
+  takeRest(): Buffer | undefined {
     if (this.partsLength === 0) return undefined;
-    const s = Buffer.concat(this.parts, this.partsLength).toString('utf8');
+    const s = Buffer.concat(this.parts, this.partsLength);
     this.reset();
     return s;
   }
 }
 
-/** A line's text without a CR before an LF delimiter. */
-function text(buf: Buffer, start: number, end: number, dl: number): string {
+/** A line's bytes without a CR before an LF delimiter. */
+function bytes(buf: Buffer, start: number, end: number, dl: number): Buffer {
   if (dl === 1 && end > start && buf[end - 1] === 13) end--;
-  return buf.toString('utf8', start, end);
+  return buf.subarray(start, end);
 }

@@ -31,7 +31,7 @@ export interface TailerOptions {
   logger: Logger;
   metrics: Metrics;
   /** One line of the file `key` (its dev:ino, which a rename keeps). */
-  line(text: string, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined, key: string): void;
+  line(bytes: Buffer, path: string, truncated: boolean, sink: InputSink, onDelivered: (() => void) | undefined, key: string): void;
   /** The file `key` will give no more lines in sequence (finished, or truncated and read again from its start). */
   ended?(key: string): void;
   /** A sincedb entry changed; `lines` lines were delivered (0: some other change). */

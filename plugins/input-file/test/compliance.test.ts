@@ -6,7 +6,6 @@ import plugin from '../src/index.js';
 // The compliance suite (core/src/testing/compliance.ts): each message a line appended to a file
 // the input follows (found by its glob, read from its beginning).
 inputCompliance(plugin, {
-  knownFailures: { charset: "lines are decoded as UTF-8 before the codec sees them (lines.ts toString('utf8')); Latin-1 bytes arrive as U+FFFD" },
   package: import.meta.url,
   options: (run) => `path => ["${join(run.dir, 'logs', '*.log')}"] start_position => "beginning" stat_interval => 0.2 discover_interval => 1`,
   changed: (run) => `path => ["${join(run.dir, 'logs', '*.log')}"] start_position => "beginning" stat_interval => 0.3 discover_interval => 1`,

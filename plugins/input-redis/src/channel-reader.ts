@@ -18,9 +18,10 @@ export async function readChannel(c: Redis, key: string, pattern: boolean, decod
     e.metadata.redis_channel = current;
     sink.push(e);
   };
-  const onMessage = (channel: string, message: string) => {
+  // the message as bytes (the codec decodes them by its charset); the channel name as text
+  const onMessage = (channel: Buffer | string, message: Buffer) => {
     received.inc();
-    current = channel;
+    current = channel.toString();
     decodeMessage(decoder, message, emit, logger);
     if (!sink.writable && !paused) {
       paused = true;
@@ -33,10 +34,10 @@ export async function readChannel(c: Redis, key: string, pattern: boolean, decod
   };
   try {
     if (pattern) {
-      c.on('pmessage', (_p: string, channel: string, message: string) => onMessage(channel, message));
+      c.on('pmessageBuffer', (_p: string, channel: Buffer, message: Buffer) => onMessage(channel, message));
       await Promise.race([c.psubscribe(key), stop.promise]);
     } else {
-      c.on('message', onMessage);
+      c.on('messageBuffer', onMessage);
       await Promise.race([c.subscribe(key), stop.promise]);
     }
     if (!stop.requested) logger.info({ key, pattern }, 'subscribed');

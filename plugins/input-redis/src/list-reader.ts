@@ -22,9 +22,10 @@ export async function readList(c: Redis, key: string, batchCount: number, decode
       const room = roomOrStop(sink, stop);
       if (room) await room;
       if (stop.requested) break;
-      let first: [string, string] | null;
+      // bytes, not text: the codec decodes them by its charset
+      let first: [Buffer, Buffer] | null;
       try {
-        first = await c.blpop(key, BLPOP_TIMEOUT_S);
+        first = await c.blpopBuffer(key, BLPOP_TIMEOUT_S);
       } catch (err) {
         if (stop.requested) break;
         logger.warn({ err: (err as Error).message }, 'redis BLPOP failed; retrying');
@@ -35,9 +36,9 @@ export async function readList(c: Redis, key: string, batchCount: number, decode
       decodeMessage(decoder, first[1], emit, logger);
       received.inc();
       if (batchCount > 1) {
-        let rest: string[] | null = null;
+        let rest: Buffer[] | null = null;
         try {
-          rest = await c.lpop(key, batchCount - 1);
+          rest = await c.lpopBuffer(key, batchCount - 1);
         } catch (err) {
           if (!stop.requested) logger.warn({ err: (err as Error).message }, 'redis LPOP failed');
         }

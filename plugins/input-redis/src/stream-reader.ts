@@ -20,8 +20,17 @@ export interface StreamSettings {
   claimIntervalMs: number;
 }
 
-type Entry = [id: string, fields: string[] | null];
+/** An entry with its id as text and its field names and values as bytes (the codec decodes the payload by its charset). */
+type Entry = [id: string, fields: Buffer[] | null];
 type ReadReply = [stream: string, entries: Entry[]][] | null;
+type RawEntry = [id: Buffer, fields: Buffer[] | null];
+
+/** Ids and stream names as text, as the rest of the reader keeps them; field values stay bytes. */
+function textIds(raw: RawEntry[]): Entry[] {
+  const out: Entry[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = [raw[i]![0].toString('latin1'), raw[i]![1]];
+  return out;
+}
 
 /**
  * Reads streams through a consumer group, at least once:
@@ -109,7 +118,8 @@ export class StreamReader {
       if (this.stop.requested) break;
       let reply: ReadReply;
       try {
-        reply = (await c.xreadgroup('GROUP', this.s.group, consumer, 'COUNT', this.s.batchCount, 'BLOCK', this.s.blockMs, 'STREAMS', ...streams, ...ids)) as ReadReply;
+        const raw = (await c.callBuffer('XREADGROUP', 'GROUP', this.s.group, consumer, 'COUNT', this.s.batchCount, 'BLOCK', this.s.blockMs, 'STREAMS', ...streams, ...ids)) as [Buffer, RawEntry[]][] | null;
+        reply = raw === null ? null : raw.map(([stream, list]) => [stream.toString(), textIds(list)]);
       } catch (err) {
         if (this.stop.requested) break;
         const msg = String((err as Error).message);
@@ -154,7 +164,7 @@ export class StreamReader {
         batch.add(stream, id);
         n++;
         if (fields === null) continue; // trimmed away while pending: acknowledge, nothing to push
-        const payload = valueOf(fields, STREAM_FIELD);
+        const payload = valueOf(fields);
         if (payload === undefined) {
           this.logger.warn({ stream, id }, `stream entry without an '${STREAM_FIELD}' field; acknowledged and skipped`);
           continue;
@@ -182,9 +192,10 @@ export class StreamReader {
         const room = roomOrStop(this.sink, this.stop);
         if (room) await room;
         if (this.stop.requested) return;
-        let reply: [string, Entry[], string[]?];
+        let reply: [string, Entry[]];
         try {
-          reply = (await this.cmd.xautoclaim(stream, this.s.group, consumer, this.s.claimMinIdleMs, start, 'COUNT', this.s.batchCount)) as [string, Entry[], string[]?];
+          const raw = (await this.cmd.callBuffer('XAUTOCLAIM', stream, this.s.group, consumer, this.s.claimMinIdleMs, start, 'COUNT', this.s.batchCount)) as [Buffer, RawEntry[], Buffer[]?];
+          reply = [raw[0].toString('latin1'), textIds(raw[1])];
         } catch (err) {
           if (!this.stop.requested) this.logger.warn({ err: (err as Error).message, stream }, 'XAUTOCLAIM failed');
           return;
@@ -200,7 +211,9 @@ export class StreamReader {
   }
 }
 
-function valueOf(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+const FIELD = Buffer.from(STREAM_FIELD);
+
+function valueOf(fields: readonly Buffer[]): Buffer | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]!.equals(FIELD)) return fields[i + 1];
   return undefined;
 }

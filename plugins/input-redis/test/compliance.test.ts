@@ -20,7 +20,6 @@ after(async () => {
 const key = (port: number) => `cmplx:list:${port}`;
 
 inputCompliance(plugin, {
-  knownFailures: { charset: "ioredis hands over strings, decoded as UTF-8 before the codec; Latin-1 bytes arrive as U+FFFD" },
   package: import.meta.url,
   options: (run) => `host => "127.0.0.1" port => ${server?.port ?? 6379} data_type => "list" key => "${key(run.port)}"`,
   changed: (run) => `host => "127.0.0.1" port => ${server.port} data_type => "list" key => "${key(run.port)}" batch_count => 50`,

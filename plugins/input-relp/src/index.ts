@@ -15,14 +15,17 @@ const maxLineBytes = opt.number({
   validate: (n: number) => (Number.isInteger(n) && n >= 16 ? undefined : 'must be an integer >= 16'),
 });
 
-/** Frame data as text: one trailing LF (or CRLF) a sender's template may add is not part of it. */
-function frameText(data: Buffer, truncated: boolean): string {
+/**
+ * Frame data without one trailing LF (or CRLF) a sender's template may add; bytes, which the codec
+ * decodes by its charset.
+ */
+function frameBytes(data: Buffer, truncated: boolean): Buffer {
   let end = data.length;
   if (!truncated && end > 0 && data[end - 1] === 10) {
     end--;
     if (end > 0 && data[end - 1] === 13) end--;
   }
-  return data.toString('utf8', 0, end);
+  return end === data.length ? data : data.subarray(0, end);
 }
 
 export default definePlugin({
@@ -65,7 +68,7 @@ export default definePlugin({
       from = peer;
       target = sink;
       cut = truncated;
-      decoder.decodeMessage(frameText(data, truncated), emit);
+      decoder.decodeMessage(frameBytes(data, truncated), emit);
     };
 
     let server: RelpServer | undefined;

@@ -5,7 +5,6 @@ import { RelpClient } from './client.js';
 // The compliance suite (core/src/testing/compliance.ts): one RELP session per send, a syslog
 // frame per message, each acknowledged before the session is closed.
 inputCompliance(plugin, {
-  knownFailures: { charset: "frames are decoded as UTF-8 before the codec (frameText); Latin-1 bytes arrive as U+FFFD" },
   package: import.meta.url,
   options: (run) => `host => "127.0.0.1" port => ${run.port}`,
   changed: (run) => `host => "127.0.0.1" port => ${run.port} max_line_bytes => 32768`,

@@ -1,6 +1,6 @@
 import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
 import { Framer, listenOptions, streamServerOf, type ListenSettings, type Peer, type StreamServer } from '@pipeline/input-tcp';
-import { datagramText, UdpServer } from '@pipeline/input-udp';
+import { datagramBytes, UdpServer } from '@pipeline/input-udp';
 import { parseSyslog } from './parse.js';
 import { wallClock } from './zone.js';
 
@@ -96,8 +96,8 @@ export default definePlugin({
         sink.push(e);
       };
       const framer = new Framer(o.max_line_bytes, {
-        frame(text) {
-          if (text.length > 0) decoder.decodeMessage(text, emit);
+        frame(bytes) {
+          if (bytes.length > 0) decoder.decodeMessage(bytes, emit);
         },
         oversize: () => oversize.inc(),
         framingError: () => framingErrors.inc(),
@@ -132,12 +132,13 @@ export default definePlugin({
             metrics: ctx.metrics,
             clock,
             onMessage(msg, host, port, s) {
-              const text = datagramText(msg);
-              if (text.length === 0) return;
+              // bytes: the codec decodes them by its charset
+              const bytes = datagramBytes(msg);
+              if (bytes.length === 0) return;
               from = host;
               fromPort = port;
               target = s;
-              udpDecoder.decodeMessage(text, emitUdp);
+              udpDecoder.decodeMessage(bytes, emitUdp);
             },
           });
           await udp.listen(sink);

@@ -5,7 +5,6 @@ import plugin from '../src/index.js';
 // connection, as rsyslog forwards; the codec decodes the line, the syslog header is parsed from
 // the decoded message, so each record is sent behind an RFC 3164 header.
 inputCompliance(plugin, {
-  knownFailures: { charset: "messages are decoded as UTF-8 before the codec (datagramText, the TCP line splitter); Latin-1 bytes arrive as U+FFFD" },
   package: import.meta.url,
   options: (run) => `host => "127.0.0.1" port => ${run.port}`,
   changed: (run) => `host => "127.0.0.1" port => ${run.port} use_labels => false`,

@@ -8,11 +8,12 @@
  * truncated) and the rest is discarded without being buffered, so one 10 MB line costs at most
  * `maxFrameBytes` of memory. A frame that does not start with a count on an octet-counted
  * connection (a count that lied) is read as a line up to the next LF and counted as a framing error.
- * Bytes are decoded as UTF-8 with replacement characters, so invalid input never throws.
+ * Frames are bytes (a view of the connection's chunk or of the buffered parts, valid during the
+ * call): the codec decodes them by its charset.
  */
 export interface FrameSink {
-  /** One complete frame, decoded; `truncated` when the frame was longer than the limit. */
-  frame(text: string, truncated: boolean): void;
+  /** One complete frame; `truncated` when the frame was longer than the limit. */
+  frame(bytes: Buffer, truncated: boolean): void;
   /** A frame over the limit started (counted once per frame). */
   oversize(): void;
   /** A frame on an octet-counted connection had no valid count. */
@@ -130,7 +131,7 @@ export class Framer {
     const max = this.maxFrameBytes;
     if (this.partsLength === 0 && nl >= 0 && end - start <= max) {
       this.inLine = false;
-      this.out.frame(chunk.toString('utf8', start, end > start && chunk[end - 1] === CR ? end - 1 : end), false);
+      this.out.frame(chunk.subarray(start, end > start && chunk[end - 1] === CR ? end - 1 : end), false);
       return next;
     }
     const room = max - this.partsLength;
@@ -169,7 +170,7 @@ export class Framer {
       stop--;
       if (stop > 0 && whole[stop - 1] === CR) stop--;
     }
-    this.out.frame(whole.toString('utf8', 0, stop), truncated);
+    this.out.frame(whole.subarray(0, stop), truncated);
   }
 
   // ---- octet counting ----

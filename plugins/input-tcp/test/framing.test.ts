@@ -6,7 +6,7 @@ function frames(max: number, chunks: (string | Buffer)[], end = true) {
   const out: { text: string; truncated: boolean }[] = [];
   const counts = { oversize: 0, framing: 0 };
   const f = new Framer(max, {
-    frame: (text, truncated) => out.push({ text, truncated }),
+    frame: (bytes, truncated) => out.push({ text: bytes.toString('utf8'), truncated }),
     oversize: () => counts.oversize++,
     framingError: () => counts.framing++,
   });

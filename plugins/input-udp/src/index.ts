@@ -11,11 +11,6 @@ export function datagramBytes(msg: Buffer): Buffer {
   return end === msg.length ? msg : msg.subarray(0, end);
 }
 
-/** The same as UTF-8 text. */
-export function datagramText(msg: Buffer): string {
-  return datagramBytes(msg).toString('utf8');
-}
-
 export const udpOptions = {
   host: opt.string({ default: '0.0.0.0', description: 'Address to listen on.' }),
   buffer_size: opt.number({ default: 65536, description: 'Longest datagram kept (bytes); longer ones are cut and counted.', validate: (n) => (n >= 1 && n <= 65536 ? undefined : 'must be 1..65536') }),
