@@ -17,10 +17,6 @@ const PLUGINS = join(REPO, 'plugins');
  * the test is checked as any other, and the last check asks for its entry to go.
  */
 const PENDING: Record<string, string> = {
-  // being written now (issue 12): their compliance tests come with them
-  // its json_lines check expects each message to end with a newline; syslog strips trailing
-  // whitespace from the message, as Logstash does: the suite needs a driver flag for that
-  'output-syslog': 'the codec check needs a flag for outputs that trim the encoded message',
 };
 
 interface Declared {
