@@ -22,7 +22,7 @@ export const ADDITIONAL_CODECS = Object.keys(BUILT_IN);
 export function additionalCodecsError(h: Record<string, unknown>): string | undefined {
   for (const [type, name] of Object.entries(h)) {
     if (typeof name !== 'string') return `the codec for '${type}' must be a codec name, got ${JSON.stringify(name)}`;
-    if (BUILT_IN[name] === undefined) return `unknown codec '${name}' for '${type}' (additional_codecs takes ${ADDITIONAL_CODECS.join(', ')})`;
+    if (!Object.hasOwn(BUILT_IN, name)) return `unknown codec '${name}' for '${type}' (additional_codecs takes ${ADDITIONAL_CODECS.join(', ')})`;
     if (mimeOf(type) === '') return `'${type}' is not a content type`;
   }
   return undefined;

@@ -8,7 +8,11 @@ import { Event, fieldRef, getField, setField, type FieldRef, type Fields } from 
  * request_path (the request target, query included) and http_version added. Authorization is
  * never copied.
  */
-const RENAMED: Readonly<Record<string, string>> = { accept: 'http_accept', host: 'http_host', user_agent: 'http_user_agent' };
+const RENAMED: ReadonlyMap<string, string> = new Map([
+  ['accept', 'http_accept'],
+  ['host', 'http_host'],
+  ['user_agent', 'http_user_agent'],
+]);
 
 /** Header names seen before, and their field names (a bounded cache: names come from clients). */
 const names = new Map<string, string>();
@@ -18,7 +22,7 @@ function fieldName(raw: string): string {
   let n = names.get(raw);
   if (n === undefined) {
     n = raw.toLowerCase().replaceAll('-', '_');
-    n = RENAMED[n] ?? n;
+    n = RENAMED.get(n) ?? n;
     if (names.size < NAMES_MAX) names.set(raw, n);
   }
   return n;

@@ -48,7 +48,7 @@ export const DEFAULT_SUITES = SUPPORTED_SUITES.slice(0, 13);
 
 export function suiteError(names: readonly string[]): { message: string; item: number } | undefined {
   for (const [i, n] of names.entries()) {
-    if (SUITES[String(n).toUpperCase()] === undefined) return { message: `unknown cipher suite '${n}' (known: ${SUPPORTED_SUITES.join(', ')})`, item: i };
+    if (!Object.hasOwn(SUITES, String(n).toUpperCase())) return { message: `unknown cipher suite '${n}' (known: ${SUPPORTED_SUITES.join(', ')})`, item: i };
   }
   return undefined;
 }
