@@ -134,9 +134,9 @@ export function compileScript(path: string, text: string): Script {
       const exp = (typeof module.exports === 'object' && module.exports !== null ? module.exports : {}) as Record<string, unknown>;
       const pick = <T>(name: 'filter' | 'register' | 'tests'): T | undefined => (Object.hasOwn(exp, name) ? (exp[name] as T) : (top[name] as T | undefined));
       const filter = pick<FilterFn>('filter');
-      if (typeof filter !== 'function') throw new Error(`${path} does not define filter(event): declare function filter(event) { ... return [event]; } at its top level`);
+      if (typeof filter !== 'function') throw new Error(`it does not define filter(event): declare function filter(event) { ... return [event]; } at its top level`);
       const register = pick<ScriptParts['register']>('register');
-      if (register !== undefined && typeof register !== 'function') throw new Error(`${path}: register must be a function`);
+      if (register !== undefined && typeof register !== 'function') throw new Error("register must be a function");
       const tests = pick<unknown>('tests');
       return { filter, ...(register ? { register } : {}), ...(tests !== undefined ? { tests } : {}) };
     },

@@ -1,5 +1,5 @@
 import { ConfigError, deepCopy, Event, type Fields } from '@pipeline/core';
-import type { Emit, Script } from './compile.js';
+import { placeOf, type Emit, type Script } from './compile.js';
 import { describe, ScriptEvent, toFieldValue } from './facade.js';
 import { handOn, messageOf, readResults } from './run.js';
 
@@ -44,9 +44,15 @@ function readCase(t: unknown, i: number): TestCase {
  * start: a failing test stops the pipeline from starting, as in Logstash.
  */
 export function runScriptTests(script: Script): { passed: number } {
-  const { tests } = script.load(SILENT_LOGGER);
-  if (tests === undefined) return { passed: 0 };
   const fail = (msg: string) => ConfigError.forOption('path', `javascript: ${script.path}: ${msg}`);
+  let tests: unknown;
+  try {
+    ({ tests } = script.load(SILENT_LOGGER));
+  } catch (e) {
+    const place = placeOf(e, script.path, script.where);
+    throw fail(`loading the script failed: ${messageOf(e)}${place ? ` (at ${place})` : ''}`);
+  }
+  if (tests === undefined) return { passed: 0 };
   if (!Array.isArray(tests)) throw fail(`tests must be an array of { name, parameters, in_event, expect }, got ${describe(tests)}`);
   const failures: string[] = [];
   let passed = 0;
