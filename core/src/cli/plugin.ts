@@ -12,6 +12,7 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
     setCode(1);
   };
   return y
+    .option('path.settings', { type: 'string', describe: 'directory holding pipeline.yml, whose path.data is used (a service: /etc/pipeline)' })
     .option('path.data', { type: 'string', describe: 'data directory holding the plugin home (./data)' })
     .option('path.plugins', { type: 'array', describe: 'extra plugin directories' })
     .command(
@@ -74,7 +75,13 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
         const { generatePlugin, ScaffoldError } = await scaffold();
         try {
           const r = generatePlugin({ kind: String(argv.kind), name: String(argv.name), dir: argv.dir as string | undefined });
-          process.stdout.write(`Created ${r.dir}\nNext: cd ${r.dir} && npm install && npm run build && npm test && npm pack, then pipeline plugin install ./<tarball>\n`);
+          // npm install takes typescript and @types/node from the registry and links @pipeline/core
+          // (a file: devDependency on the core running now), so nothing asks a registry for it
+          const tgz = `${r.packageName}-0.1.0.tgz`;
+          process.stdout.write(
+            `Created ${r.dir} (builds against @pipeline/core in ${r.coreDir})\n` +
+              `Next:\n  cd ${r.dir}\n  npm install && npm run build && npm test\n  npm pack\n  pipeline plugin install ./${tgz}\n`,
+          );
         } catch (e) {
           if (e instanceof ScaffoldError) fail(e);
           else throw e;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import semver from 'semver';
-import { CORE_VERSION } from '../registry/install-root.js';
+import { CORE_DIR, CORE_VERSION } from '../registry/install-root.js';
 import { SCAFFOLD_KINDS, gitignore, indexTs, packageJson, readme, testTs, tsconfigJson, type Identity, type ScaffoldKind } from './templates.js';
 
 export class ScaffoldError extends Error {}
@@ -18,6 +18,8 @@ export interface GenerateOptions {
   dir?: string;
   /** The core version the plugin targets; its peer range is `^major.minor.0`. Default: this core. */
   coreVersion?: string;
+  /** The @pipeline/core directory the package builds against (a `file:` devDependency). Default: this core's. */
+  coreDir?: string;
 }
 
 export interface GenerateResult {
@@ -26,6 +28,8 @@ export interface GenerateResult {
   packageName: string;
   /** Paths written, relative to `dir`. */
   files: string[];
+  /** The @pipeline/core the package builds against (its `file:` devDependency). */
+  coreDir: string;
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -41,6 +45,7 @@ export function generatePlugin(opts: GenerateOptions): GenerateResult {
     name: opts.name,
     packageName: `pipeline-${opts.kind}-${opts.name}`,
     coreRange: `^${version.major}.${version.minor}.0`,
+    coreDir: resolve(opts.coreDir ?? CORE_DIR),
   };
   const dir = resolve(opts.dir ?? process.cwd(), id.packageName);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new ScaffoldError(`${dir} exists and is not empty; choose another --dir or name`);
@@ -57,5 +62,5 @@ export function generatePlugin(opts: GenerateOptions): GenerateResult {
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, text);
   }
-  return { dir, packageName: id.packageName, files: files.map(([rel]) => rel) };
+  return { dir, packageName: id.packageName, files: files.map(([rel]) => rel), coreDir: id.coreDir };
 }

@@ -16,6 +16,12 @@ export interface Identity {
   packageName: string;
   /** Semver range of @pipeline/core the plugin is written for (`^0.1.0`). */
   coreRange: string;
+  /**
+   * The directory of the @pipeline/core the package is developed against (the Pipeline that
+   * generated it, installed or a checkout): a `file:` devDependency, so `npm install` links it
+   * instead of asking a registry that has no @pipeline/core.
+   */
+  coreDir: string;
 }
 
 /**
@@ -51,7 +57,8 @@ export function packageJson(id: Identity): string {
     scripts: { build: 'tsc -p .', test: 'node --test dist/test/', prepack: 'npm run build' },
     // Core is provided by the Pipeline that installs the plugin; never bundle a copy of it.
     peerDependencies: { '@pipeline/core': id.coreRange },
-    devDependencies: { typescript: '^5.9.3', '@types/node': '^20.19.0' },
+    // For building and testing: the Pipeline that generated the package, linked (not copied)
+    devDependencies: { '@pipeline/core': `file:${id.coreDir}`, typescript: '^5.9.3', '@types/node': '^20.19.0' },
   };
   return JSON.stringify(pkg, null, 2) + '\n';
 }
@@ -252,9 +259,13 @@ ${usage}
 ## Develop
 
 \`\`\`
-npm install --no-save /path/to/pipeline/core   # or npm link @pipeline/core, while @pipeline/core is not on your registry
+npm install                                   # typescript, @types/node; @pipeline/core is linked (file:)
 npm run build && npm test
 \`\`\`
+
+\`@pipeline/core\` comes from the Pipeline that generated this package
+(\`${id.coreDir}\`), linked by its \`file:\` entry in \`devDependencies\`; point it at another
+installation or checkout (its \`core/\` folder, or \`.../node_modules/@pipeline/core\`) if that one moves.
 
 ## Install into Pipeline
 
