@@ -11,10 +11,10 @@ import type { Fields } from './event/field-ref.js';
 import { completeCodec, type CodecFactory, type CodecImplementation, type InstanceOf, type PluginContext, type PluginDefinition, type PluginKind } from './plugin/define.js';
 import { VirtualClock } from './plugin/clock.js';
 import { MetricsRegistry } from './plugin/metrics.js';
-import { resolveOptions, type Schema } from './plugin/options.js';
+import { resolveOptions, type CodecRef, type Schema } from './plugin/options.js';
 import { PluginRegistry } from './registry/registry.js';
 import { parseConfig } from './config/parser.js';
-import type { PluginNode } from './config/ast.js';
+import type { Attribute, PluginNode } from './config/ast.js';
 
 export { VirtualClock } from './plugin/clock.js';
 export { MetricsRegistry } from './plugin/metrics.js';
@@ -62,6 +62,9 @@ function makeBareContext(over: Partial<Omit<TestContext, 'abort'>>): TestContext
     pipelineId: 'test',
     id: 'test-plugin',
     codec: noCodec,
+    codecsOf(option: string) {
+      throw new Error(`no codecs for '${option}' in this test context: create the plugin with createPlugin, which builds them`);
+    },
     settings: {},
     ...over,
   } as TestContext;
@@ -92,6 +95,26 @@ export async function createPlugin<K extends PluginKind, S extends Schema>(
     const codecOptions = resolveOptions(codecDef.options, [], `codec ${codecDef.name}`, { file: 'test', line: 1, column: 1 });
     (ctx as { codec: CodecFactory }).codec = { name: codecDef.name, create: () => completeCodec(codecDef.create(codecOptions as never, ctx) as CodecImplementation) };
   }
+  const sets = new Map<string, Map<string, CodecFactory>>();
+  for (const [name, spec] of Object.entries(def.options)) {
+    const refs = opts[name] as Record<string, CodecRef> | undefined;
+    if (spec.type !== 'codecs' || refs === undefined) continue;
+    // as the runtime does: each codec built-in and real, from its own options
+    const set = new Map<string, CodecFactory>();
+    for (const [key, ref] of Object.entries(refs)) {
+      const codecDef = (await (builtins ??= new PluginRegistry()).load('codec', ref.name)) as PluginDefinition<'codec'>;
+      const attrs = Object.entries(ref.options).map(([n, value]) => ({ name: n, loc: { file: 'test', line: 1, column: 1 }, value: value as Attribute['value'] }));
+      const codecOptions = resolveOptions(codecDef.options, attrs, `codec ${codecDef.name}`, { file: 'test', line: 1, column: 1 });
+      set.set(key, { name: codecDef.name, create: () => completeCodec(codecDef.create(codecOptions as never, ctx) as CodecImplementation) });
+    }
+    sets.set(name, set);
+  }
+  if (sets.size > 0)
+    (ctx as { codecsOf: PluginContext['codecsOf'] }).codecsOf = (option) => {
+      const set = sets.get(option);
+      if (set === undefined) throw new Error(`'${option}' is not a codecs option that is set`);
+      return set;
+    };
   return def.create(opts as never, ctx);
 }
 

@@ -32,6 +32,11 @@ export interface PluginContext {
   readonly id: string;
   /** The codec configured for this input or output (its `codec` option or the plugin's default). */
   readonly codec: CodecFactory;
+  /**
+   * The codecs of one of the plugin's `opt.codecs()` options, by key, each built from its own
+   * options (resolved and checked when the config was loaded). Throws for another option name.
+   */
+  codecsOf(option: string): ReadonlyMap<string, CodecFactory>;
   /** Pipeline settings (pipeline.yml merged with the command line), dotted names. */
   readonly settings: Readonly<Record<string, unknown>>;
 }

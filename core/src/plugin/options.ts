@@ -8,7 +8,7 @@ import { charsetError } from './charset.js';
  * config block (unknown option, wrong type, missing required, value not allowed), fills defaults,
  * and renders the plugin's README options table. Coercions follow Logstash's `:validate` types.
  */
-export type OptionType = 'string' | 'number' | 'integer' | 'port' | 'boolean' | 'array' | 'hash' | 'path' | 'password' | 'codec' | 'any';
+export type OptionType = 'string' | 'number' | 'integer' | 'port' | 'boolean' | 'array' | 'hash' | 'path' | 'password' | 'codec' | 'codecs' | 'any';
 
 export interface OptionSpec<T = unknown> {
   readonly type: OptionType;
@@ -92,6 +92,12 @@ export const opt = {
   /** A secret: never logged. */
   password: make<string>('password'),
   codec: make<CodecRef>('codec'),
+  /**
+   * A hash of codecs by key (Logstash's `additional_codecs => { "application/json" => "json" }`):
+   * each value a codec name or block. The runtime resolves and checks them at load (an unknown
+   * name gets a did-you-mean at -t) and the plugin builds them with `ctx.codecsOf(option)`.
+   */
+  codecs: make<Record<string, CodecRef>>('codecs'),
   any: make<unknown>('any'),
   /**
    * A codec's `charset`: the encoding of the bytes an input hands over (default UTF-8), a name
@@ -218,6 +224,17 @@ export function coerce(name: string, spec: OptionSpec, v: Value, pluginName: str
       if (v.kind === 'plugin') return { name: v.plugin.name, options: Object.fromEntries(v.plugin.attributes.map((a) => [a.name, a.value])), loc: v.loc } satisfies CodecRef;
       if (v.kind === 'string' || v.kind === 'bareword') return { name: v.value, options: {}, loc: v.loc } satisfies CodecRef;
       throw wrong('a codec name or block');
+    }
+    case 'codecs': {
+      if (v.kind !== 'hash') throw wrong('a hash of codec names');
+      const out: Record<string, CodecRef> = {};
+      for (const e of v.entries) {
+        const c = e.value;
+        if (c.kind === 'plugin') setField(out, e.key, { name: c.plugin.name, options: Object.fromEntries(c.plugin.attributes.map((a) => [a.name, a.value])), loc: c.loc });
+        else if (c.kind === 'string' || c.kind === 'bareword') setField(out, e.key, { name: c.value, options: {}, loc: c.loc });
+        else throw new ConfigError(`${pluginName}: option '${name}': the codec for '${e.key}' must be a codec name or block, got ${describe(c)}`, c.loc);
+      }
+      return out;
     }
     case 'any':
       return plainValue(v);

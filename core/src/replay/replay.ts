@@ -18,6 +18,7 @@ import { resolveConfigPath } from '../registry/install-root.js';
 import { compileDecorator } from '../runtime/common-options.js';
 import { checkConfig, registryFor } from '../runtime/load.js';
 import { pluginsIn, type PipelinePlan } from '../runtime/plan.js';
+import { noCodecs } from '../runtime/plugin-context.js';
 import { num, type Settings } from '../runtime/settings.js';
 import { Attribution } from './attribution.js';
 import { EventClock } from './clock.js';
@@ -133,7 +134,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       signal: abort.signal,
       pipelineId: 'replay',
       id: 'replay.codec',
-      codec: { name: 'none', create: () => { throw new Error('no codec'); } },
+      ...noCodecs('replay.codec'),
       settings,
     };
     let json: CodecInstance | undefined;

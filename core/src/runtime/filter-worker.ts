@@ -16,6 +16,7 @@ import { compileChain, type Next } from './chain.js';
 import { createLogger } from './logger.js';
 import { registryFor } from './load.js';
 import { buildPlan, type PluginPlan } from './plan.js';
+import { noCodecs } from './plugin-context.js';
 import { hintsOf, type FromWorker, type ToWorker, type WorkerSetup } from './filter-workers.js';
 
 const setup = workerData as WorkerSetup;
@@ -45,7 +46,7 @@ async function build(): Promise<Next> {
     signal: abort.signal,
     pipelineId: setup.pipelineId,
     id: p.id,
-    codec: { name: 'none', create: () => { throw new Error(`${p.id} has no codec`); } },
+    ...noCodecs(p.id),
     settings: setup.settings,
   });
   const keys = setup.hintKeys;

@@ -1,6 +1,7 @@
 import type { Attribute, ConfigAst, Loc, PluginNode, SectionKind, Statement, Value } from '../config/ast.js';
 import { compileCondition } from '../config/conditions.js';
 import { ConfigError, ConfigErrors } from '../config/errors.js';
+import { setField } from '../event/field-ref.js';
 import type { ConfigSource } from '../config/load.js';
 import type { PluginDefinition, PluginKind } from '../plugin/define.js';
 import { resolveOptions, type CodecRef, type Schema } from '../plugin/options.js';
@@ -27,6 +28,8 @@ export interface PluginPlan {
   options: Record<string, unknown>;
   common: Record<string, unknown>;
   codec?: CodecPlan;
+  /** The codecs of its `opt.codecs()` options: option name → key → codec. */
+  codecSets?: Record<string, Record<string, CodecPlan>>;
   /** The plugin's fingerprint of the files it reads, when it declares one. */
   fingerprint?: string;
 }
@@ -198,8 +201,9 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
           const ref = (commonOptions.codec as CodecRef | undefined) ?? (def.defaultCodec ? { name: def.defaultCodec, options: {} } : undefined);
           if (ref) codec = await resolveCodec(registry, ref, node, kind, resolvePath);
         }
+        const codecSets = await resolveCodecSets(registry, def, options, node, kind, resolvePath);
         const fingerprint = def.fingerprint?.(options as never, resolvePath);
-        plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, fingerprint });
+        plugins.set(node, { node, kind, def, id, options, common: commonOptions, codec, codecSets, fingerprint });
       } catch (e) {
         errors.push(locate(e, node, schema));
       }
@@ -216,6 +220,19 @@ export async function buildPlan(ast: ConfigAst, registry: PluginRegistry, warn: 
     throw new ConfigErrors(errors);
   }
   return { ast, plugins };
+}
+
+/** The codecs named in the plugin's `opt.codecs()` options, each resolved as a `codec` option is. */
+async function resolveCodecSets(registry: PluginRegistry, def: PluginDefinition, options: Record<string, unknown>, node: PluginNode, kind: string, resolvePath: (p: string) => string): Promise<PluginPlan['codecSets']> {
+  let sets: PluginPlan['codecSets'];
+  for (const [name, spec] of Object.entries(def.options)) {
+    const refs = options[name] as Record<string, CodecRef> | undefined;
+    if (spec.type !== 'codecs' || refs === undefined) continue;
+    const set: Record<string, CodecPlan> = {};
+    for (const [key, ref] of Object.entries(refs)) setField(set, key, await resolveCodec(registry, ref, node, kind, resolvePath));
+    (sets ??= {})[name] = set;
+  }
+  return sets;
 }
 
 async function resolveCodec(registry: PluginRegistry, ref: CodecRef, node: PluginNode, kind: string, resolvePath: (p: string) => string): Promise<CodecPlan> {

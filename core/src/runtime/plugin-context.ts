@@ -4,7 +4,7 @@ import type { Clock } from '../plugin/clock.js';
 import { completeCodec, type CodecFactory, type CodecImplementation, type PluginContext } from '../plugin/define.js';
 import type { MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
-import type { PluginPlan } from './plan.js';
+import type { CodecPlan, PluginPlan } from './plan.js';
 import type { Settings } from './settings.js';
 
 /** The pipeline's services a plugin's context is made from. */
@@ -32,8 +32,23 @@ export function pluginContext(s: ContextServices, plan: PluginPlan): PluginConte
     signal: s.signal,
     pipelineId: s.pipelineId,
     id: plan.id,
-    codec: codecFactory(s, plan),
+    codec: codecFactory(s, plan, plan.codec, `${plan.id}.codec`),
+    codecsOf(option: string) {
+      const set = plan.codecSets?.[option];
+      if (set === undefined) throw new Error(`${plan.id}: '${option}' is not a codecs option that is set`);
+      return new Map(Object.entries(set).map(([key, c]) => [key, codecFactory(s, plan, c, `${plan.id}.${option}.${key}`)]));
+    },
     settings: s.settings,
+  };
+}
+
+/** The codec parts of a context that has none (a filter's, a codec's own). */
+export function noCodecs(id: string): Pick<PluginContext, 'codec' | 'codecsOf'> {
+  return {
+    codec: { name: 'none', create: () => { throw new Error(`${id} has no codec`); } },
+    codecsOf: (option: string) => {
+      throw new Error(`${id} has no codecs ('${option}')`);
+    },
   };
 }
 
@@ -41,12 +56,11 @@ export function pluginContext(s: ContextServices, plan: PluginPlan): PluginConte
  * The plugin's codec, built from the codec's own options; each `create` is a fresh instance
  * with `decodeMessage` always present (decode + flush for codecs that define none).
  */
-function codecFactory(s: ContextServices, plan: PluginPlan): CodecFactory {
-  const codec = plan.codec;
-  if (!codec) return { name: 'none', create: () => { throw new Error(`${plan.id} has no codec`); } };
+function codecFactory(s: ContextServices, plan: PluginPlan, codec: CodecPlan | undefined, id: string): CodecFactory {
+  if (!codec) return noCodecs(plan.id).codec;
   let ctx: PluginContext | undefined;
   return {
     name: codec.def.name,
-    create: () => completeCodec(codec.def.create(codec.options as never, (ctx ??= { ...pluginContext(s, { ...plan, codec: undefined }), id: `${plan.id}.codec` })) as CodecImplementation),
+    create: () => completeCodec(codec.def.create(codec.options as never, (ctx ??= { ...pluginContext(s, { ...plan, codec: undefined, codecSets: undefined }), id })) as CodecImplementation),
   };
 }
