@@ -4,6 +4,7 @@
  */
 export { Event, deepCopy } from './event/event.js';
 export { Timestamp } from './event/timestamp.js';
+export { eventFromJson } from './event/from-json.js';
 export { fieldRef, parseFieldPath, getField, setField, FieldRefError, type FieldRef, type Fields } from './event/field-ref.js';
 export { compileTemplate, valueToString, type Template } from './event/sprintf.js';
 export { compileJoda } from './event/joda.js';

@@ -1,5 +1,4 @@
-import { charset, definePlugin, Event, opt, Timestamp } from '@pipeline/core';
-import { eventFromJson } from './from-json.js';
+import { charset, definePlugin, eventFromJson, opt, Timestamp } from '@pipeline/core';
 
 /**
  * JSON documents: each chunk is one JSON object (or an array of objects, one event each).
@@ -36,5 +35,3 @@ export default definePlugin({
   },
 });
 
-export { eventFromJson };
-export type { Event };

@@ -1,5 +1,4 @@
-import { charset, definePlugin, opt, Timestamp, type Event } from '@pipeline/core';
-import { eventFromJson } from '@pipeline/codec-json';
+import { charset, definePlugin, eventFromJson, opt, Timestamp, type Event } from '@pipeline/core';
 
 /**
  * Newline-delimited JSON: each line one event (its `@timestamp` read back as the event's

@@ -1,4 +1,5 @@
-import { Event, type Timestamp } from '@pipeline/core';
+import { Event } from './event.js';
+import type { Timestamp } from './timestamp.js';
 
 /**
  * Events from one JSON text, as Logstash's json codecs make them: an object is one event (its
