@@ -159,9 +159,7 @@ export default definePlugin({
         try {
           const out = run(facade, emitFn, emitFn);
           if (fileMode) {
-            const { kept, created } = readResults(out, facade);
-            for (let i = 0; i < created.length; i++) pending.push(created[i]!);
-            if (!kept) event.cancelled = true;
+            if (!readResults(out, facade, pending)) event.cancelled = true;
           }
           return true;
         } catch (err) {

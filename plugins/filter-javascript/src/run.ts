@@ -20,29 +20,39 @@ export function handOn(x: unknown, current: ScriptEvent | undefined): Event {
  * What a path script's `filter(event)` returned, as Logstash's ruby filter reads it: an array of
  * events; the event itself in it keeps it, the others are new events that follow it; without it
  * the event is dropped. Anything but an array, or an entry that is not an event, is an exception
- * (checked before any event is handed on).
+ * (checked before any event is handed on). The new events are pushed to `sink` (with `withSelf`,
+ * the event itself too, where it stands); returns whether the event is kept. `[event]`, the
+ * common answer, allocates nothing.
  */
-export function readResults(out: unknown, current: ScriptEvent): { kept: boolean; created: Event[]; ordered: Event[] } {
+export function readResults(out: unknown, current: ScriptEvent, sink: Event[], withSelf = false): boolean {
   if (!Array.isArray(out)) throw new TypeError(`filter(event) must return an array of events ([event] keeps the event, [] drops it), got ${describe(out)}`);
-  for (const r of out) {
+  const n = out.length;
+  if (n === 1 && out[0] === current) {
+    if (withSelf) sink.push(ScriptEvent.unwrap(current));
+    return true;
+  }
+  for (let i = 0; i < n; i++) {
+    const r: unknown = out[i];
     if (!(r instanceof ScriptEvent) && (typeof r !== 'object' || r === null || Array.isArray(r))) {
       throw new TypeError(`filter(event) returned ${describe(r)} in its array: only events (event, event.clone()) or plain objects of fields`);
     }
   }
+  const mark = sink.length;
   let kept = false;
-  const created: Event[] = [];
-  const ordered: Event[] = [];
-  for (const r of out) {
-    if (r === current) {
-      if (!kept) ordered.push(ScriptEvent.unwrap(current));
-      kept = true;
-    } else {
-      const e = handOn(r, current);
-      created.push(e);
-      ordered.push(e);
+  try {
+    for (let i = 0; i < n; i++) {
+      const r: unknown = out[i];
+      if (r === current) {
+        if (!kept && withSelf) sink.push(ScriptEvent.unwrap(current));
+        kept = true;
+      } else sink.push(handOn(r, current));
     }
+  } catch (e) {
+    // none of this result is handed on
+    sink.length = mark;
+    throw e;
   }
-  return { kept, created, ordered };
+  return kept;
 }
 
 export function messageOf(err: unknown): string {

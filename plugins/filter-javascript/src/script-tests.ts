@@ -73,7 +73,8 @@ export function runScriptTests(script: Script): { passed: number } {
         const facade = new ScriptEvent(new Event(toFieldValue(input) as Fields));
         const emitted: Event[] = [];
         const emit: Emit = (x) => void emitted.push(handOn(x, facade));
-        const { ordered } = readResults(parts.filter(facade, emit, emit), facade);
+        const ordered: Event[] = [];
+        readResults(parts.filter(facade, emit, emit), facade, ordered, true);
         for (const e of emitted) results.push(new ScriptEvent(e));
         for (const e of ordered) results.push(e === ScriptEvent.unwrap(facade) ? facade : new ScriptEvent(e));
       }
