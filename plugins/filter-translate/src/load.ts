@@ -199,7 +199,7 @@ function firstComplexLine(text: string): number {
 /** The full parser (YAML 1.1, duplicate keys allowed, the last one wins, as Psych). */
 function yamlFull(text: string): Entries {
   const doc = parseDocument(text, { version: '1.1', uniqueKeys: false });
-  if (doc.errors.length) throw new Error(doc.errors[0]!.message);
+  if (doc.errors.length) throw new Error(doc.errors[0]!.message.split('\n')[0]!.replace(/:$/, ''));
   const top = doc.contents as (Node & { items?: unknown[] }) | null;
   if (top === null || (isScalar(top) && (top.value === null || top.value === ''))) return [];
   if (!Array.isArray(top.items)) throw new Error('a YAML dictionary is one mapping of key: value');
