@@ -83,7 +83,9 @@ describe('javascript: through a pipeline run', () => {
     writeFileSync(join(wd, 'split.js'), SCRIPT);
     const conf = join(wd, 'js.conf');
     writeFileSync(conf, CONFIG);
-    const r = start(['-f', conf], ['plain', '# comment', 'a,b', 'boom', 'drop me'].join('\n') + '\n');
+    // two workers: the filter keeps state (init's counter), so the section stays on the pipeline
+    // thread with one instance, and the counter runs 1, 2, 3, 4 across the events in order
+    const r = start(['-f', conf, '--pipeline.workers', '2'], ['plain', '# comment', 'a,b', 'boom', 'drop me'].join('\n') + '\n');
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout
       .split('\n')
