@@ -9,7 +9,7 @@ execFileSync('npx', ['tsc', '-b'], { stdio: 'inherit' });
 // plugin READMEs carry options tables generated from the schemas: they must not drift
 execFileSync(process.execPath, ['scripts/plugin-docs.mjs', '--check'], { stdio: 'inherit' });
 
-const roots = ['core', ...readdirSync('plugins').map((d) => join('plugins', d)), 'test'];
+const roots = ['core', ...['libs', 'plugins'].flatMap((top) => (existsSync(top) ? readdirSync(top).map((d) => join(top, d)) : [])), 'test'];
 const files = [];
 const walk = (dir) => {
   if (!existsSync(dir)) return;
