@@ -69,7 +69,7 @@ async function resolveDefinition(registry: PluginRegistry, kind: PluginKind, nam
     throw new ConfigError(
       `unknown ${kind} plugin '${name}'` + (close.length ? ` (did you mean '${close[0]}'?)` : ''),
       node.loc,
-      (installed.length ? `installed ${kind} plugins: ${installed.join(', ')}` : `no ${kind} plugins are installed`) + `; add one with 'pipeline plugin install pipeline-${kind}-${name}'`,
+      (installed.length ? `installed ${kind} plugins: ${installed.join(', ')}` : `no ${kind} plugins are installed`) + `; a third-party plugin installs with 'pipeline plugin install <package or .tgz>' (such packages are named pipeline-${kind}-<name>)`,
     );
   }
   try {
