@@ -148,3 +148,20 @@ export function candidates(name: string, search: readonly string[], ndots: numbe
   if (!out.includes(name)) out.push(name);
   return out;
 }
+
+/** The PTR name of an address: `9.113.0.203.in-addr.arpa`, or 32 nibbles under `ip6.arpa`. */
+export function arpaName(address: string): string {
+  if (isIP(address) === 4) return address.split('.').reverse().join('.') + '.in-addr.arpa';
+  let a = address.toLowerCase();
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(a);
+  if (v4) {
+    const [b0, b1, b2, b3] = v4.slice(1).map(Number) as [number, number, number, number];
+    a = a.slice(0, v4.index) + ((b0 << 8) | b1).toString(16) + ':' + ((b2 << 8) | b3).toString(16);
+  }
+  const [left, right] = a.includes('::') ? a.split('::') : [a, undefined];
+  const l = left ? left.split(':') : [];
+  const r = right ? right.split(':') : [];
+  const groups = right === undefined ? l : [...l, ...Array<string>(8 - l.length - r.length).fill('0'), ...r];
+  const hex = groups.map((g) => g.padStart(4, '0')).join('');
+  return hex.split('').reverse().join('.') + '.ip6.arpa';
+}

@@ -9,7 +9,7 @@
 import { Resolver } from 'node:dns/promises';
 import { domainToUnicode } from 'node:url';
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { candidates } from './config.js';
+import { arpaName, candidates } from './config.js';
 import { FAIL, OK, REFUSED, RESOLVE, TIMEOUT } from './protocol.js';
 
 interface Data {
@@ -130,7 +130,8 @@ async function forward(name: string): Promise<string | undefined> {
 
 async function reverse(address: string): Promise<string | undefined> {
   try {
-    const names = await resolver.reverse(address);
+    // resolvePtr, not reverse(): getHostByAddr reports a timeout as ENOTFOUND and reads /etc/hosts itself
+    const names = await resolver.resolvePtr(arpaName(address));
     return names.length > 0 ? domainToUnicode(names[0]!) || names[0] : undefined;
   } catch (e) {
     const code = (e as { code?: string }).code;
