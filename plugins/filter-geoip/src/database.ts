@@ -2,8 +2,14 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Reader } from 'maxmind';
 import type { DatabaseKind } from './fields.js';
+import { Lru } from './lru.js';
 
-/** An opened MaxMind DB: the reader (without a decoder cache: the filter's LRU is the cache) and its kind. */
+/**
+ * An opened MaxMind DB: the reader and its kind. The reader keeps decoded records by their offset
+ * in the file in an LRU of cache_size (what Logstash's cache_size sizes: its reader's CHMCache), so
+ * addresses of one network or one city share a decoded record; the filter keeps its answers per
+ * address in a second LRU of the same size.
+ */
 export interface Database {
   readonly reader: Reader<any>;
   readonly kind: DatabaseKind;
@@ -23,13 +29,13 @@ export function kindOf(type: string): DatabaseKind | undefined {
 }
 
 /** Opens a database from its bytes; throws a DatabaseError saying what is wrong with the file. */
-export function openDatabase(buf: Buffer, path: string): Database {
+export function openDatabase(buf: Buffer, path: string, cacheSize: number): Database {
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     throw new DatabaseError(`${path} is gzip-compressed (a .tar.gz or .gz download?): extract the .mmdb file from it and point database at that`);
   }
   let reader: Reader<any>;
   try {
-    reader = new Reader<any>(buf);
+    reader = new Reader<any>(buf, { cache: new Lru<unknown, number>(cacheSize) });
   } catch (e) {
     throw new DatabaseError(`${path} is not a MaxMind DB (.mmdb) file: ${(e as Error).message}`);
   }
@@ -48,24 +54,24 @@ export function openDatabase(buf: Buffer, path: string): Database {
   return { reader, kind, type, buildEpoch: reader.metadata.buildEpoch };
 }
 
-export function openDatabaseSync(path: string): Database {
+export function openDatabaseSync(path: string, cacheSize: number): Database {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
   } catch (e) {
     throw new DatabaseError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return openDatabase(buf, path);
+  return openDatabase(buf, path, cacheSize);
 }
 
-export async function openDatabaseAsync(path: string): Promise<Database> {
+export async function openDatabaseAsync(path: string, cacheSize: number): Promise<Database> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
   } catch (e) {
     throw new DatabaseError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return openDatabase(buf, path);
+  return openDatabase(buf, path, cacheSize);
 }
 
 /** What identifies one version of the file: a replacement (rename or copy) changes one of these. */

@@ -203,7 +203,17 @@ function put(t: Template, path: string[], i: number, v: unknown): void {
 
 function objectTemplate(o: Rec): Template {
   const t: Template = { keys: [], values: [], sub: [] };
-  for (const [k, v] of Object.entries(o)) put(t, [k], 0, v);
+  for (const k in o) {
+    const v = o[k];
+    t.keys.push(k);
+    if (typeof v === 'object' && v !== null) {
+      t.values.push(undefined);
+      t.sub.push(objectTemplate(v as Rec));
+    } else {
+      t.values.push(v);
+      t.sub.push(null);
+    }
+  }
   return t;
 }
 

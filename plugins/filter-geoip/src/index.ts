@@ -80,9 +80,9 @@ function compile(o: Options, resolvePath: (p: string) => string): Compiled {
   return { source, target, ecs, path: resolvePath(o.database) };
 }
 
-function openOrRefuse(path: string): Database {
+function openOrRefuse(path: string, cacheSize: number): Database {
   try {
-    return openDatabaseSync(path);
+    return openDatabaseSync(path, cacheSize);
   } catch (e) {
     if (e instanceof DatabaseError) throw ConfigError.forOption('database', `geoip: ${e.message}`);
     throw e;
@@ -115,14 +115,14 @@ export default definePlugin({
   parallel: true,
   check(o, env) {
     const c = compile(o, env.resolvePath);
-    openOrRefuse(c.path);
+    openOrRefuse(c.path, o.cache_size);
   },
   create(o, ctx) {
     const c = compile(o, (p) => ctx.resolvePath(p));
     const { source, target, ecs, path } = c;
     const tags = o.tag_on_failure;
     let seen = signatureSync(path);
-    let db = openOrRefuse(path);
+    let db = openOrRefuse(path, o.cache_size);
     let plan = planFor(db, o, ecs, ctx.logger);
     if (ecs && !ECS_TARGETS.includes(target.path.join('.'))) ctx.logger.warn(`geoip: ECS expects target to be one of ${ECS_TARGETS.join(', ')}; got ${target.text}`);
     ctx.logger.info({ database: path, type: db.type, build: db.buildEpoch.toISOString() }, 'geoip: using database');
@@ -178,7 +178,7 @@ export default definePlugin({
         seen = now; // a broken file is reported once, and read again when it changes again
         let next: Database;
         try {
-          next = await openDatabaseAsync(path);
+          next = await openDatabaseAsync(path, o.cache_size);
         } catch (e) {
           reloadFailures.inc();
           ctx.logger.warn({ database: path, err: (e as Error).message }, 'geoip: the new database file cannot be used; keeping the database loaded before');

@@ -3,9 +3,9 @@
  * (two Int32Arrays), so a hit moves its slot to the front without allocating; a miss on a full
  * cache reuses the slot of the least recently used entry.
  */
-export class Lru<V> {
-  private readonly index = new Map<string, number>();
-  private readonly keys: (string | undefined)[];
+export class Lru<V, K extends string | number = string> {
+  private readonly index = new Map<K, number>();
+  private readonly keys: (K | undefined)[];
   private readonly values: (V | undefined)[];
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -15,7 +15,7 @@ export class Lru<V> {
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
-    this.keys = new Array<string | undefined>(capacity).fill(undefined);
+    this.keys = new Array<K | undefined>(capacity).fill(undefined);
     this.values = new Array<V | undefined>(capacity).fill(undefined);
     this.prev = new Int32Array(capacity).fill(-1);
     this.next = new Int32Array(capacity).fill(-1);
@@ -25,7 +25,7 @@ export class Lru<V> {
     return this.used;
   }
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     const slot = this.index.get(key);
     if (slot === undefined) return undefined;
     if (slot !== this.head) {
@@ -35,7 +35,7 @@ export class Lru<V> {
     return this.values[slot];
   }
 
-  set(key: string, value: V): void {
+  set(key: K, value: V): void {
     let slot = this.index.get(key);
     if (slot !== undefined) {
       this.values[slot] = value;
@@ -68,8 +68,8 @@ export class Lru<V> {
   }
 
   /** Keys from most to least recently used (for tests). */
-  keysByRecency(): string[] {
-    const out: string[] = [];
+  keysByRecency(): K[] {
+    const out: K[] = [];
     for (let s = this.head; s !== -1; s = this.next[s]!) out.push(this.keys[s]!);
     return out;
   }

@@ -79,3 +79,27 @@ describe('geoip: addresses', () => {
     assert.equal(networkText(parseAddress('10.1.2.3')!.bytes, 32), '10.1.2.3/32');
   });
 });
+
+describe('geoip: the address parser agrees with node:net', () => {
+  it('on valid and invalid forms', async () => {
+    const { isIP } = await import('node:net');
+    const samples = [
+      '1.2.3.4', '255.255.255.255', '256.1.1.1', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.', '0.0.0.0', '00.1.2.3', '1.2.3.04',
+      '::', '::1', '1::', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '1::2::3', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:',
+      '12345::1', 'g::1', '::ffff:1.2.3.4', '::1.2.3.4', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '::ffff:1.2.3', 'fe80::1%eth0', 'fe80::1%',
+      '2001:db8:0:0:0:0:2:1', '2001:DB8::A', '::1:2:3:4:5:6:7', '1:2:3:4:5:6:7::', '1:2:3:4::5:6:7:8', ':', ':::', '', 'abc', '1.2.3.4 ',
+    ];
+    for (const s of samples) {
+      const ours = parseAddress(s) !== undefined;
+      assert.equal(ours, isIP(s) !== 0, s);
+    }
+  });
+
+  it('bytes of a few forms', () => {
+    assert.deepEqual([...parseAddress('1:2:3:4:5:6:7:8')!.bytes], [0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8]);
+    assert.equal(parseAddress('1::8')!.text, '1:0:0:0:0:0:0:8');
+    assert.equal(parseAddress('::2:3:4:5:6:7:8')!.text, '0:2:3:4:5:6:7:8');
+    assert.equal(parseAddress('1:2:3:4:5:6:7::')!.text, '1:2:3:4:5:6:7:0');
+    assert.equal(parseAddress('::1.2.3.4')!.text, '0:0:0:0:0:0:102:304');
+  });
+});
