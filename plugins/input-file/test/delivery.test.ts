@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Event, InputInstance, InputSink } from '@pipeline/core';
 import { createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
-import { tempDir, waitFor } from '@pipeline/input-tcp/testing';
+import { tempDir, waitFor } from '@pipeline/net/testing';
 import lineCodec from '@pipeline/codec-line';
 import jsonCodec from '@pipeline/codec-json';
 import file from '../src/index.js';

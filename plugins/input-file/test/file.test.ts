@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { runCommand, start, tempDir, waitFor, type Started } from '@pipeline/input-tcp/testing';
+import { runCommand, start, tempDir, waitFor, type Started } from '@pipeline/net/testing';
 import file from '../src/index.js';
 
 let tmp: ReturnType<typeof tempDir>;

@@ -1,5 +1,5 @@
 import { definePlugin, opt, type Event, type InputSink } from '@pipeline/core';
-import { listenOptions, tlsFilesOf } from '@pipeline/input-tcp';
+import { listenOptions, tlsFilesOf } from '@pipeline/net';
 import { RelpServer, type RelpPeer } from './server.js';
 
 export { FrameParser, Command, type FrameSink } from './frame.js';

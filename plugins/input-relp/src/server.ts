@@ -1,10 +1,10 @@
 import type net from 'node:net';
 import type { InputSink, TimerHandle } from '@pipeline/core';
-import { StreamListener, type ListenerOptions, type Peer } from '@pipeline/input-tcp';
+import { StreamListener, type ListenerOptions, type Peer } from '@pipeline/net';
 import { RelpSession, type SessionMetrics } from './session.js';
 
 /**
- * The listening side of the RELP input: input-tcp's StreamListener (TCP or TLS, client
+ * The listening side of the RELP input: @pipeline/net's StreamListener (TCP or TLS, client
  * certificates as the tcp input checks them, the same certificate files and reload, the connection
  * cap and metrics), an idle timeout on the plugin's clock, and one RelpSession per connection,
  * which writes its acknowledgements back on the socket.

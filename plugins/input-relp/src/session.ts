@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Counter, InputSink } from '@pipeline/core';
-import type { LimitedLog } from '@pipeline/input-tcp';
+import type { LimitedLog } from '@pipeline/net';
 import { Command, FrameParser } from './frame.js';
 
 /**

@@ -1,2 +1,2 @@
-export * from '@pipeline/input-tcp/testing';
+export * from '@pipeline/net/testing';
 export { RelpClient, type Response } from './client.js';

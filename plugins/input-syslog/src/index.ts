@@ -1,6 +1,5 @@
 import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
-import { Framer, listenOptions, streamServerOf, type ListenSettings, type Peer, type StreamServer } from '@pipeline/input-tcp';
-import { datagramBytes, UdpServer } from '@pipeline/input-udp';
+import { datagramBytes, Framer, listenOptions, streamServerOf, UdpServer, type ListenSettings, type Peer, type StreamServer } from '@pipeline/net';
 import { parseSyslog } from './parse.js';
 import { wallClock } from './zone.js';
 

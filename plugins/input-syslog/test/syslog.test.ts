@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Event } from '@pipeline/core';
 import { VirtualClock } from '@pipeline/core/testing';
-import { certs, runCommand, start, tempDir, waitFor, type Started } from '@pipeline/input-tcp/testing';
+import { certs, runCommand, start, tempDir, waitFor, type Started } from '@pipeline/net/testing';
 import syslog from '../src/index.js';
 import { startRsyslog, type ForwardOptions } from './rsyslog.js';
 

@@ -1,1 +1,1 @@
-export * from '../src/testing.js';
+export * from '@pipeline/net/testing';

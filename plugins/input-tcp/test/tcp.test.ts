@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { completeCodec, Event, type CodecFactory } from '@pipeline/core';
 import tcp from '../src/index.js';
-import { runCommand } from '../src/testing.js';
+import { runCommand } from '@pipeline/net/testing';
 import { connect, sendAndClose, start, waitFor } from './helpers.js';
 
 const HOST = /^127\.0\.0\.1$/;

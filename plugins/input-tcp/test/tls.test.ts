@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { VirtualClock } from '@pipeline/core/testing';
 import tcp from '../src/index.js';
-import { runCommand } from '../src/testing.js';
+import { runCommand } from '@pipeline/net/testing';
 import { certs, start, tempDir, waitFor, type CertsModule } from './helpers.js';
 
 let pki: CertsModule;

@@ -1,15 +1,5 @@
 import { definePlugin, fieldRef, opt, type Event, type InputSink } from '@pipeline/core';
-import { UdpServer } from './server.js';
-
-export { UdpServer, type UdpServerOptions } from './server.js';
-
-/** The datagram without one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
-export function datagramBytes(msg: Buffer): Buffer {
-  let end = msg.length;
-  if (end > 0 && msg[end - 1] === 10) end--;
-  if (end > 0 && msg[end - 1] === 13) end--;
-  return end === msg.length ? msg : msg.subarray(0, end);
-}
+import { datagramBytes, UdpServer } from '@pipeline/net';
 
 export const udpOptions = {
   host: opt.string({ default: '0.0.0.0', description: 'Address to listen on.' }),

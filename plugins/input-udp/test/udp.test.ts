@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { describe, it } from 'node:test';
-import { runCommand, start, waitFor } from '@pipeline/input-tcp/testing';
+import { runCommand, start, waitFor } from '@pipeline/net/testing';
 import jsonLines from '@pipeline/codec-json_lines';
 import udp from '../src/index.js';
 

@@ -1,6 +1,5 @@
 import { closeMatches, compileTemplate, ConfigError, definePlugin, Event, opt, Timestamp, type CodecFactory, type Encoder, type PendingWrite } from '@pipeline/core';
-import { CONNECT_TIMEOUT_MS, MAX_BACKOFF_MS, StreamLink, clientTlsOptions, resendWindowOf, resendWindowOption, tlsForEachAttempt, type ClientTlsFiles } from '@pipeline/output-tcp';
-import { UdpSender } from '@pipeline/output-udp';
+import { CONNECT_TIMEOUT_MS, MAX_BACKOFF_MS, StreamLink, UdpSender, clientTlsOptions, resendWindowOf, resendWindowOption, tlsForEachAttempt, type ClientTlsFiles } from '@pipeline/net';
 import { compileSyslog, facilityCode, facilityNames, frame, severityCode, severityNames } from './format.js';
 
 export { compileSyslog, frame, messageText, rstrip, facilityCode, severityCode, type SyslogFormat } from './format.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { defaultResendWindow } from '@pipeline/output-tcp';
+import { defaultResendWindow } from '@pipeline/net';
 import { startReceiver, type Receiver } from './rsyslog.js';
 import { freePort, makeCerts, startPipeline, tempDir, waitFor } from './util.js';
 

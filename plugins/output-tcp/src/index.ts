@@ -1,46 +1,16 @@
-import { ConfigError, definePlugin, opt, type Event, type Logger, type PluginContext } from '@pipeline/core';
-import type tls from 'node:tls';
-import { StreamLink } from './link.js';
+import { ConfigError, definePlugin, opt, type Event, type PluginContext } from '@pipeline/core';
+import {
+  CONNECT_TIMEOUT_MS,
+  MAX_BACKOFF_MS,
+  StreamLink,
+  clientTlsOptions,
+  resendWindowOf,
+  resendWindowOption,
+  tlsForEachAttempt,
+  type ClientTlsFiles,
+} from '@pipeline/net';
 import { BroadcastServer } from './server.js';
-import { clientTlsOptions, serverTlsOptions, type ClientAuthentication, type ClientTlsFiles } from './tls.js';
-import { defaultResendWindow } from './window.js';
-
-export { StreamLink, type LinkOptions } from './link.js';
-export { BroadcastServer, type BroadcastOptions } from './server.js';
-export { clientTlsOptions, serverTlsOptions, type ClientTlsFiles, type ServerTlsFiles, type ClientAuthentication } from './tls.js';
-export { defaultResendWindow } from './window.js';
-
-/** However long the peer stays away, reconnection attempts are at least this frequent. */
-export const MAX_BACKOFF_MS = 30_000;
-export const CONNECT_TIMEOUT_MS = 10_000;
-
-/**
- * TLS options for each connection attempt: the files as read at start, read again at every
- * attempt so that renewed certificates are used; a file that has become unreadable keeps the
- * previous ones (logged).
- */
-export function tlsForEachAttempt(files: ClientTlsFiles, host: string, logger: Logger): () => tls.ConnectionOptions {
-  let last = clientTlsOptions(files, host);
-  return () => {
-    try {
-      last = clientTlsOptions(files, host);
-    } catch (e) {
-      logger.error({ err: (e as Error).message }, 'cannot read the TLS files again; using the ones read before');
-    }
-    return last;
-  };
-}
-
-/** The resend window of a connecting output: the option, or the kernel's buffer maxima. */
-export function resendWindowOf(option: number | undefined): number {
-  return option ?? defaultResendWindow();
-}
-
-export const resendWindowOption = opt.integer({
-  min: 0,
-  description:
-    'Bytes written on a connection that are kept and written again after a reconnection (the peer may not have read them). Default: this host\'s `net.ipv4.tcp_wmem` + `tcp_rmem` maxima (10 MiB on stock Linux), the most TCP can hold unread; 0 = resend only what the kernel had not taken.',
-});
+import { serverTlsOptions, type ClientAuthentication } from './server-tls.js';
 
 function verificationOf(v: unknown): 'full' | 'none' | undefined {
   if (v === true || v === 'true' || v === 'full') return 'full';

@@ -1,7 +1,5 @@
 import { compileTemplate, ConfigError, definePlugin, opt } from '@pipeline/core';
-import { UdpSender } from './sender.js';
-
-export { UdpSender, type UdpSenderOptions } from './sender.js';
+import { UdpSender } from '@pipeline/net';
 
 /** A port as the udp output takes it: a whole number from 1 to 65535, or undefined. */
 export function portOf(text: string): number | undefined {

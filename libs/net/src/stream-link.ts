@@ -8,7 +8,7 @@ import type { Clock, Logger, Metrics, PendingWrite, TimerHandle } from '@pipelin
  * TCP gives a sender no word of what the peer program has read: bytes the kernel accepted from us
  * may still sit in our send buffer, in flight, or in the peer's receive buffer when the peer
  * restarts, and are then gone. So the link keeps every chunk it wrote until the kernel has accepted
- * `resendWindowBytes` more bytes after it on the same connection (see window.ts: past that point
+ * `resendWindowBytes` more bytes after it on the same connection (see resend-window.ts: past that point
  * TCP's flow control proves the peer program read it), and after a reconnection writes everything
  * it kept again, in order, before anything new: delivery is at least once, and what may arrive twice
  * is at most the window plus the chunk that crossed it.

@@ -1,5 +1,5 @@
 /**
- * Test helpers for the network inputs (`@pipeline/input-tcp/testing`): a sink that records what
+ * Test helpers for the network inputs (`@pipeline/net/testing`): a sink that records what
  * an input pushes and can simulate a full queue, a poll-until helper, and a runner that starts an
  * input instance and finds the port it bound.
  */

@@ -1,9 +1,12 @@
-import { opt } from '@pipeline/core';
+import { opt, type InputSink, type PluginContext } from '@pipeline/core';
+import type { Peer } from './listener.js';
+import { StreamServer, type ConnectionHandler } from './stream-server.js';
+import type { TlsFiles } from './tls-files.js';
 
 /**
  * The options of a listening stream input, named as Logstash's tcp input names them (the newer
- * `ssl_enabled`/`ssl_certificate`/`ssl_client_authentication` spellings are aliases). Shared with
- * the syslog input, which listens the same way.
+ * `ssl_enabled`/`ssl_certificate`/`ssl_client_authentication` spellings are aliases). Used by
+ * every input that listens the same way (tcp, syslog, relp).
  */
 export const clientAuthValues = ['none', 'optional', 'required'] as const;
 export type ClientAuth = (typeof clientAuthValues)[number];
@@ -47,4 +50,54 @@ export function clientAuthOf(v: unknown, haveCAs: boolean): ClientAuth | undefin
   if (v === true || v === 'true') return haveCAs ? 'required' : 'none';
   if (v === false || v === 'false') return 'none';
   return typeof v === 'string' && (clientAuthValues as readonly string[]).includes(v) ? (v as ClientAuth) : undefined;
+}
+
+export interface ListenSettings {
+  host: string;
+  port: number;
+  mode: string;
+  ssl_enable: boolean;
+  ssl_cert?: string;
+  ssl_key?: string;
+  ssl_key_passphrase?: string;
+  ssl_extra_chain_certs: string[];
+  ssl_certificate_authorities: string[];
+  ssl_verify: unknown;
+  max_line_bytes: number;
+  max_connections: number;
+  idle_timeout: number;
+  tcp_keep_alive: boolean;
+}
+
+/** TLS files from the options, or undefined for plain TCP; throws on an incomplete TLS setup. */
+export function tlsFilesOf(o: ListenSettings, ctx: PluginContext): TlsFiles | undefined {
+  if (!o.ssl_enable) return undefined;
+  if (!o.ssl_cert || !o.ssl_key) throw new Error('ssl_enable => true needs ssl_cert and ssl_key');
+  const cas = o.ssl_certificate_authorities.map((p) => ctx.resolvePath(p));
+  const clientAuth = clientAuthOf(o.ssl_verify, cas.length > 0)!;
+  if (clientAuth !== 'none' && cas.length === 0) throw new Error(`client certificates (${clientAuth}) need ssl_certificate_authorities`);
+  return {
+    cert: ctx.resolvePath(o.ssl_cert),
+    key: ctx.resolvePath(o.ssl_key),
+    passphrase: o.ssl_key_passphrase,
+    extraChain: o.ssl_extra_chain_certs.map((p) => ctx.resolvePath(p)),
+    cas,
+    clientAuth,
+  };
+}
+
+/** A stream server from the listen options; `open` decides what a connection's bytes mean. */
+export function streamServerOf(o: ListenSettings, ctx: PluginContext, open: (peer: Peer, sink: InputSink) => ConnectionHandler): StreamServer {
+  return new StreamServer({
+    host: o.host,
+    port: o.port,
+    tls: tlsFilesOf(o, ctx),
+    maxConnections: o.max_connections,
+    idleTimeoutMs: o.idle_timeout * 1000,
+    keepAlive: o.tcp_keep_alive,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    clock: ctx.clock,
+    open,
+  });
 }

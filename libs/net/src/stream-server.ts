@@ -5,7 +5,7 @@ import { StreamListener, type ListenerOptions, type Peer } from './listener.js';
 export type { Peer } from './listener.js';
 
 /**
- * The tcp input's server: the shared listener (TLS, connection cap, metrics) plus what a line
+ * A line-stream server (the tcp and syslog inputs'): the shared listener (TLS, connection cap, metrics) plus what a line
  * stream needs — an idle timeout on the plugin's clock and back-pressure (a full queue pauses the
  * socket until it has room). What the bytes mean is up to the per-connection handler the input supplies.
  */
@@ -127,4 +127,37 @@ export class StreamServer {
     }
     await closed;
   }
+}
+
+/** Runs stream servers until stop(): the input instance of a plugin that only listens (the tcp input). */
+export function serverInput(servers: () => StreamServer[], extra?: { start?(sink: InputSink): Promise<void>; stop?(): Promise<void> }) {
+  let stopped: () => void;
+  const done = new Promise<void>((r) => (stopped = r));
+  let list: StreamServer[] = [];
+  return {
+    async run(sink: InputSink) {
+      list = servers();
+      try {
+        for (const s of list) await s.listen(sink);
+        await extra?.start?.(sink);
+      } catch (e) {
+        await Promise.all(list.map((s) => s.close()));
+        await extra?.stop?.();
+        throw e;
+      }
+      await done;
+      await Promise.all(list.map((s) => s.close()));
+      await extra?.stop?.();
+    },
+    stop() {
+      stopped();
+    },
+    reload() {
+      for (const s of list) s.reload();
+    },
+    /** The servers (tests read their bound ports). */
+    get servers() {
+      return list;
+    },
+  };
 }

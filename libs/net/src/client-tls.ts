@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import type { Logger } from '@pipeline/core';
 
 /**
  * TLS material of a connecting output, as paths; read when the output starts (so a missing or
@@ -18,7 +19,8 @@ export interface ClientTlsFiles {
   verify: 'full' | 'none';
 }
 
-function read(what: string, p: string): Buffer {
+/** Reads one TLS file; the error names the option and the file. */
+export function readTlsFile(what: string, p: string): Buffer {
   try {
     return readFileSync(p);
   } catch (e) {
@@ -31,10 +33,10 @@ export function clientTlsOptions(f: ClientTlsFiles, host: string): tls.Connectio
   if ((f.cert === undefined) !== (f.key === undefined)) throw new Error('a client certificate needs both ssl_certificate and ssl_key');
   const o: tls.ConnectionOptions = { rejectUnauthorized: f.verify !== 'none' };
   // the system CAs stay trusted, as Logstash's cert store includes the default paths
-  if (f.cas.length) o.ca = [...tls.rootCertificates, ...f.cas.map((p) => read('ssl_certificate_authorities', p))];
+  if (f.cas.length) o.ca = [...tls.rootCertificates, ...f.cas.map((p) => readTlsFile('ssl_certificate_authorities', p))];
   if (f.cert !== undefined && f.key !== undefined) {
-    o.cert = read('ssl_certificate', f.cert);
-    o.key = read('ssl_key', f.key);
+    o.cert = readTlsFile('ssl_certificate', f.cert);
+    o.key = readTlsFile('ssl_key', f.key);
     if (f.passphrase !== undefined) o.passphrase = f.passphrase;
   }
   // SNI for a name, never for an address (RFC 6066)
@@ -44,26 +46,19 @@ export function clientTlsOptions(f: ClientTlsFiles, host: string): tls.Connectio
   return o;
 }
 
-export type ClientAuthentication = 'none' | 'optional' | 'required';
-
-export interface ServerTlsFiles {
-  cert: string;
-  key: string;
-  passphrase?: string;
-  cas: string[];
-  clientAuth: ClientAuthentication;
-}
-
-/** Options for `tls.createServer`. Throws with the file at fault. */
-export function serverTlsOptions(f: ServerTlsFiles): tls.TlsOptions {
-  const o: tls.TlsOptions = {
-    cert: read('ssl_certificate', f.cert),
-    key: read('ssl_key', f.key),
-    requestCert: f.clientAuth !== 'none',
-    rejectUnauthorized: f.clientAuth === 'required',
+/**
+ * TLS options for each connection attempt: the files as read at start, read again at every
+ * attempt so that renewed certificates are used; a file that has become unreadable keeps the
+ * previous ones (logged).
+ */
+export function tlsForEachAttempt(files: ClientTlsFiles, host: string, logger: Logger): () => tls.ConnectionOptions {
+  let last = clientTlsOptions(files, host);
+  return () => {
+    try {
+      last = clientTlsOptions(files, host);
+    } catch (e) {
+      logger.error({ err: (e as Error).message }, 'cannot read the TLS files again; using the ones read before');
+    }
+    return last;
   };
-  if (f.passphrase !== undefined) o.passphrase = f.passphrase;
-  if (f.cas.length) o.ca = f.cas.map((p) => read('ssl_certificate_authorities', p));
-  tls.createSecureContext({ cert: o.cert, key: o.key, passphrase: o.passphrase, ca: o.ca });
-  return o;
 }

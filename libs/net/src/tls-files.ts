@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '@pipeline/core';
-import type { ClientAuth } from './options.js';
+import type { ClientAuth } from './listen-options.js';
 
 /** Where the TLS material lives; read at start and again on every reload. */
 export interface TlsFiles {

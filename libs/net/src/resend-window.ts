@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { opt } from '@pipeline/core';
+
+/** However long the peer stays away, reconnection attempts of a stream output are at least this frequent. */
+export const MAX_BACKOFF_MS = 30_000;
+/** How long a stream output's connection attempt may take. */
+export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Linux's stock maxima (net.ipv4.tcp_wmem and tcp_rmem, third field) when /proc cannot be read. */
 const STOCK_WMEM_MAX = 4 * 1024 * 1024;
@@ -25,3 +31,15 @@ function sysctlMax(path: string, fallback: number): number {
 export function defaultResendWindow(): number {
   return sysctlMax('/proc/sys/net/ipv4/tcp_wmem', STOCK_WMEM_MAX) + sysctlMax('/proc/sys/net/ipv4/tcp_rmem', STOCK_RMEM_MAX);
 }
+
+/** The resend window of a connecting output: the option, or the kernel's buffer maxima. */
+export function resendWindowOf(option: number | undefined): number {
+  return option ?? defaultResendWindow();
+}
+
+/** The `resend_window_bytes` option of a connecting output (tcp, syslog). */
+export const resendWindowOption = opt.integer({
+  min: 0,
+  description:
+    'Bytes written on a connection that are kept and written again after a reconnection (the peer may not have read them). Default: this host\'s `net.ipv4.tcp_wmem` + `tcp_rmem` maxima (10 MiB on stock Linux), the most TCP can hold unread; 0 = resend only what the kernel had not taken.',
+});

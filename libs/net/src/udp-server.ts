@@ -3,6 +3,14 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { Clock, InputSink, Logger, Metrics, TimerHandle } from '@pipeline/core';
 
+/** The datagram without one trailing LF or CRLF (senders such as `nc -u` add it; syslog senders do not). */
+export function datagramBytes(msg: Buffer): Buffer {
+  let end = msg.length;
+  if (end > 0 && msg[end - 1] === 10) end--;
+  if (end > 0 && msg[end - 1] === 13) end--;
+  return end === msg.length ? msg : msg.subarray(0, end);
+}
+
 /**
  * A UDP listener: one datagram is one message. UDP cannot be paused, so when the queue is full a
  * datagram is dropped here and counted (`drops`); what the kernel drops because the socket buffer
