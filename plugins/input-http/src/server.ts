@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TextDecoder } from 'node:util';
 import zlib from 'node:zlib';
@@ -58,6 +58,12 @@ export class HttpInput implements InputInstance {
   private readonly decoders = new Map<string, TextDecoder | null>();
   private readonly m;
   private readonly auth?: Buffer;
+  /** ssl_client_authentication => optional: sockets checked already, and what was found. */
+  private optional = false;
+  private readonly checked = new WeakMap<TLSSocket, boolean>();
+  /** Every accepted socket (TLS ones before their handshake too), and those with a request in progress. */
+  private readonly sockets = new Set<Socket>();
+  private readonly busySockets = new Set<Socket>();
 
   constructor(
     private readonly o: HttpSettings,
@@ -90,26 +96,25 @@ export class HttpInput implements InputInstance {
     const o = this.o;
     const server = o.tls ? https.createServer(serverTlsOptions(o.tls)) : http.createServer();
     this.server = server;
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
     // Expect: 100-continue: refuse (401, 413, 429) before the client sends its body
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      this.track(req, res);
       if (this.refused(req, res)) return;
       res.writeContinue();
       this.read(req, res);
     });
     if (o.tls) {
-      const optional = o.tls.clientAuth === 'optional';
-      server.on('secureConnection', (s: TLSSocket) => {
-        // 'optional': no certificate is fine, one that does not verify is not
-        if (optional && !s.authorized && s.getPeerCertificate()?.raw !== undefined) {
-          this.ctx.metrics.counter('tls_client_refused').inc();
-          this.ctx.logger.warn({ peer: s.remoteAddress, err: String(s.authorizationError) }, 'client certificate refused');
-          s.destroy();
-        }
-      });
+      this.optional = o.tls.clientAuth === 'optional';
+      server.on('secureConnection', (s: TLSSocket) => void this.badCertificate(s));
       server.on('tlsClientError', (err: Error, s: TLSSocket) => {
         this.ctx.metrics.counter('tls_handshake_failures').inc();
         this.ctx.logger.debug({ peer: s.remoteAddress, err: err.message }, 'TLS handshake failed');
+        s.destroy();
       });
     }
     server.on('clientError', (err: Error & { code?: string }, socket) => {
@@ -149,19 +154,55 @@ export class HttpInput implements InputInstance {
 
   private async shutdown(server: http.Server): Promise<void> {
     const closed = new Promise<void>((r) => server.close(() => r()));
-    server.closeIdleConnections();
     // what is already read goes to the queue: push never refuses, and the pipeline drains it
     while (this.held.length > 0) this.process(this.held.shift()!);
     this.m.waiting.set(0);
+    // idle keep-alive connections and unfinished handshakes go now; the others after their answer
+    for (const s of this.sockets) if (!this.busySockets.has(s)) s.destroy();
+    server.closeIdleConnections();
     let timer: TimerHandle | undefined;
     const grace = new Promise<void>((r) => (timer = this.ctx.clock.setTimeout(() => r(), STOP_GRACE_MS)));
     await Promise.race([closed, grace]);
     timer?.cancel();
     server.closeAllConnections();
+    for (const s of this.sockets) s.destroy();
     await closed;
   }
 
+  /**
+   * 'optional': a client without a certificate is served, one whose certificate does not verify is
+   * not (Node accepts the handshake with rejectUnauthorized false, so the check is made here: at
+   * the secure connection and again at each request, which may be parsed before that event's turn).
+   */
+  private badCertificate(s: TLSSocket): boolean {
+    if (!this.optional) return false;
+    let bad = this.checked.get(s);
+    if (bad === undefined) {
+      bad = !s.authorized && s.getPeerCertificate()?.raw !== undefined;
+      this.checked.set(s, bad);
+      if (bad) {
+        this.ctx.metrics.counter('tls_client_refused').inc();
+        this.ctx.logger.warn({ peer: s.remoteAddress, err: String(s.authorizationError) }, 'client certificate refused');
+      }
+    }
+    if (bad) s.destroy();
+    return bad;
+  }
+
+  /** Marks the request's socket busy until its response is done. */
+  private track(req: IncomingMessage, res: ServerResponse): void {
+    const s = req.socket;
+    // over TLS, the 'connection' socket is the TLS socket's transport (Node keeps it as _parent)
+    const raw = (s as { _parent?: Socket })._parent ?? s;
+    this.busySockets.add(raw);
+    res.once('close', () => {
+      this.busySockets.delete(raw);
+      if (this.stopping && !s.destroyed) s.destroySoon();
+    });
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.track(req, res);
     if (this.refused(req, res)) return;
     this.read(req, res);
   }
@@ -169,6 +210,7 @@ export class HttpInput implements InputInstance {
   /** The checks made on the headers, before the body is read; true when answered already. */
   private refused(req: IncomingMessage, res: ServerResponse): boolean {
     this.m.requests.inc();
+    if (this.optional && this.badCertificate(req.socket as TLSSocket)) return true;
     if (this.stopping) {
       this.reply(res, 503, true);
       return true;
