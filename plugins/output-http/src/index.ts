@@ -37,7 +37,7 @@ const options = {
   headers: opt.hash({ default: {}, description: 'Extra headers; values are sprintf templates (not with `json_batch`).' }),
   content_type: opt.string({ description: 'Content-Type; default by format: application/json, application/x-www-form-urlencoded, text/plain (message).' }),
   http_compression: opt.bool({ default: false, description: 'gzip the body (Content-Encoding: gzip).' }),
-  user: opt.string({ description: 'Basic authentication user (sent with the first request).' }),
+  user: opt.string({ description: 'Basic authentication user (sent with the first request); empty: none.' }),
   password: opt.password({ description: 'Basic authentication password; never logged.' }),
   ssl_certificate_authorities: opt.strings({ description: 'PEM CA files trusted for https (instead of the system store).' }),
   ssl_certificate: opt.path({ description: 'PEM client certificate for https (with `ssl_key`).' }),
@@ -99,8 +99,11 @@ function checkOptions(o: Opts): void {
     const v = o.headers[name];
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) throw ConfigError.forOption('headers', `header '${name}' must be a string, not a hash`);
   }
-  if (o.user !== undefined && (o.password === undefined || o.password === '')) throw ConfigError.forOption('user', `user '${o.user}' given without a password`);
-  if (o.password !== undefined && o.password !== '' && o.user === undefined) throw ConfigError.forOption('password', 'password given without a user');
+  // an empty user or password (`"${NTFY_USER:}"` with the variable unset) is no credential
+  const user = o.user || undefined;
+  const password = o.password || undefined;
+  if (user !== undefined && password === undefined) throw ConfigError.forOption('user', `user '${user}' given without a password`);
+  if (password !== undefined && user === undefined) throw ConfigError.forOption('password', 'password given without a user');
   if ((o.ssl_certificate === undefined) !== (o.ssl_key === undefined)) throw ConfigError.forOption(o.ssl_certificate === undefined ? 'ssl_key' : 'ssl_certificate', 'give both ssl_certificate and ssl_key, or neither');
   for (const p of o.ssl_supported_protocols)
     if (!(TLS_VERSIONS as readonly string[]).includes(p)) throw ConfigError.forOption('ssl_supported_protocols', `'${p}' is not one of ${TLS_VERSIONS.join(', ')}`, undefined, p);
@@ -128,8 +131,8 @@ export default definePlugin({
         headers: o.headers,
         method: o.http_method,
         contentType: o.content_type ?? DEFAULT_CONTENT_TYPE[format],
-        user: o.user,
-        password: o.password,
+        user: o.user || undefined,
+        password: o.password || undefined,
         retryFailed: o.retry_failed,
         retryableCodes: o.retryable_codes.map(Number),
         ignorableCodes: (o.ignorable_codes ?? []).map(Number),

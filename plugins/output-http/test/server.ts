@@ -16,6 +16,8 @@ export interface Received {
   body: string;
   raw: Buffer;
   connection: number;
+  /** The status it was answered with (undefined while unanswered, or when the connection was cut). */
+  status?: number;
 }
 
 export interface Scripted {
@@ -128,6 +130,11 @@ export class TestServer {
     return this.received.map((r) => r.body);
   }
 
+  /** Bodies of the requests answered 2xx, in arrival order. */
+  delivered(): string[] {
+    return this.received.filter((r) => r.status !== undefined && r.status < 300).map((r) => r.body);
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -143,6 +150,7 @@ export class TestServer {
           return;
         }
         if (a.hang) return;
+        rec.status = a.status ?? 200;
         this.received.push(rec);
         res.writeHead(a.status ?? 200, { 'Content-Type': 'text/plain; charset=utf-8', ...(a.headers ?? {}) });
         res.end(a.body ?? (a.status === undefined || a.status < 300 ? 'ok' : `status ${a.status}`));
