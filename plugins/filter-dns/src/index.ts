@@ -82,6 +82,8 @@ type Slot = string | Lookup | null;
 
 /** How often held events whose lookups are answered are let go when no new batch comes (ms). */
 const RELEASE_MS = 10;
+/** The final flush waits at most this long for lookups owed (the rest go on as timed out). */
+const FINAL_WAIT_MAX_MS = 60_000;
 
 /**
  * Logstash's dns filter. The executor runs filters synchronously, so a lookup the caches cannot
@@ -286,7 +288,11 @@ export default definePlugin({
       flush(emit, final) {
         if (head === held.length) return;
         // stopping: wait (this thread, at most as long as the lookups may take) for what is owed
-        if (final && client !== undefined && client.pending > 0) client.waitAll(timeoutMs * Math.max(1, setup.serverCount) * (o.max_retries + 1) + 250);
+        if (final && client !== undefined && client.pending > 0) {
+          // the longest the owed lookups can take: rounds of max_concurrent_lookups, each at most every attempt timing out
+          const rounds = Math.ceil(client.pending / o.max_concurrent_lookups);
+          client.waitAll(Math.min(FINAL_WAIT_MAX_MS, rounds * timeoutMs * Math.max(1, setup.serverCount) * (o.max_retries + 1) + 250));
+        }
         release(emit, false);
         if (final) while (head < held.length) release(emit, true);
       },

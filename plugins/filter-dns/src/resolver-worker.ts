@@ -24,7 +24,28 @@ interface Data {
 }
 
 const d = workerData as Data;
-const resolver = new Resolver({ timeout: d.timeoutMs, tries: 1 });
+// c-ares picks its own timeout from the server's past latency (up to 5 s whatever `timeout` says, and
+// Node 20 has no maxTimeout): each query is bounded here instead, c-ares resending once within it
+const resolver = new Resolver({ timeout: d.timeoutMs, tries: 2 });
+
+const TIMED_OUT = Object.assign(new Error('timed out'), { code: 'ETIMEOUT' });
+
+/** A query bounded by `timeout` (an answer after it is dropped). */
+function bounded<T>(p: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(TIMED_OUT), d.timeoutMs);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
 if (d.servers !== undefined) resolver.setServers(d.servers);
 
 const queue: (number | string)[] = [];
@@ -110,7 +131,7 @@ async function forward(name: string): Promise<string | undefined> {
     if (six && !existing) return undefined; // every candidate was NXDOMAIN: no AAAA either
     for (const n of names) {
       try {
-        const r = six ? await resolver.resolve6(n) : await resolver.resolve4(n);
+        const r = await bounded(six ? resolver.resolve6(n) : resolver.resolve4(n));
         if (r.length > 0) return r[0];
         existing = true;
         break;
@@ -131,7 +152,7 @@ async function forward(name: string): Promise<string | undefined> {
 async function reverse(address: string): Promise<string | undefined> {
   try {
     // resolvePtr, not reverse(): getHostByAddr reports a timeout as ENOTFOUND and reads /etc/hosts itself
-    const names = await resolver.resolvePtr(arpaName(address));
+    const names = await bounded(resolver.resolvePtr(arpaName(address)));
     return names.length > 0 ? domainToUnicode(names[0]!) || names[0] : undefined;
   } catch (e) {
     const code = (e as { code?: string }).code;
