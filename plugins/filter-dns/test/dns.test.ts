@@ -187,7 +187,7 @@ describe('dns: timeouts, retries, concurrency', () => {
     const [e] = await through(f, [{ host: 'flaky.example' }]);
     assert.equal(e!.get('host'), '192.0.2.77');
     assert.deepEqual(e!.tags, []);
-    assert.equal(tiny.received.filter((q) => q.name === 'flaky.example').length, 3);
+    assert.equal(tiny.queries('flaky.example'), 3, 'three attempts');
     await closeFilter(f);
     await tiny.close();
   });
@@ -198,7 +198,7 @@ describe('dns: timeouts, retries, concurrency', () => {
     const [e] = await through(f, [{ host: 'never.example' }]);
     assert.equal(e!.get('host'), 'never.example');
     assert.deepEqual(e!.tags, ['_dnstimeout']);
-    assert.equal(tiny.received.length, 2);
+    assert.equal(tiny.queries('never.example'), 2, 'two attempts');
     await closeFilter(f);
     await tiny.close();
   });
@@ -210,7 +210,7 @@ describe('dns: timeouts, retries, concurrency', () => {
     assert.deepEqual(a!.tags, ['slow_dns', 'x']);
     assert.deepEqual(b!.tags, []);
     assert.equal(b!.get('ip'), '203.0.113.9');
-    assert.equal(tiny.received.length, 1, 'the second event was answered by the failed cache');
+    assert.equal(tiny.queries('9.113.0.203.in-addr.arpa'), 1, 'the second event was answered by the failed cache');
     await closeFilter(f);
     await tiny.close();
   });
@@ -232,7 +232,7 @@ describe('dns: timeouts, retries, concurrency', () => {
     const f = await createPlugin(dns, `nameserver => "${tiny.address}" resolve => ["a", "b"] action => "replace"`);
     const out = await through(f, [{ a: 'same.example', b: 'same.example' }, { a: 'same.example' }]);
     assert.deepEqual(out.map((e) => [e.get('a'), e.get('b')]), [['192.0.2.5', '192.0.2.5'], ['192.0.2.5', undefined]]);
-    assert.equal(tiny.received.length, 1);
+    assert.equal(tiny.queries('same.example'), 1);
     await closeFilter(f);
     await tiny.close();
   });

@@ -145,31 +145,37 @@ export interface Reply {
 export interface TinyDns {
   port: number;
   address: string;
-  /** Questions received, in order. */
+  /** Questions received, in order (a resend of a query too). */
   received: Question[];
+  /** Queries for a name: distinct message ids (a client's resend of one query keeps its id). */
+  queries(name: string): number;
   /** Most questions received and not yet answered (nor dropped) at one time. */
   maxOutstanding: number;
   close(): Promise<void>;
 }
 
+/** `reply` gets the question and which query for that name it belongs to (1, 2, ...: resends count with their query). */
 export async function startTinyDns(reply: (q: Question, nth: number) => Reply): Promise<TinyDns> {
   const sock: Socket = createSocket('udp4');
+  const seen = new Map<string, Set<number>>();
   const state: TinyDns = {
     port: 0,
     address: '',
     received: [],
+    queries: (name) => seen.get(name)?.size ?? 0,
     maxOutstanding: 0,
     close: () => new Promise<void>((resolve) => sock.close(() => resolve())),
   };
   let outstanding = 0;
   const timers = new Set<NodeJS.Timeout>();
-  const seen = new Map<string, number>();
   sock.on('message', (msg, rinfo) => {
     const q = parseQuestion(msg);
     if (q === undefined) return;
     state.received.push(q);
-    const nth = (seen.get(q.name) ?? 0) + 1;
-    seen.set(q.name, nth);
+    let ids = seen.get(q.name);
+    if (ids === undefined) seen.set(q.name, (ids = new Set()));
+    ids.add(q.id);
+    const nth = ids.size;
     const r = reply(q, nth);
     if (r.drop) return;
     outstanding++;
