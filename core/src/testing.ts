@@ -19,6 +19,8 @@ import type { Attribute, PluginNode } from './config/ast.js';
 export { VirtualClock } from './plugin/clock.js';
 export { MetricsRegistry } from './plugin/metrics.js';
 export { mountTmpfs, type Tmpfs } from './tmpfs.js';
+/** The PKI behind `pipeline certs`: a CA, server and client certificates in a folder, for TLS tests. */
+export { certsCreateCA, certsCreateServer, certsCreateClient } from './certs/index.js';
 
 export interface TestContext extends PluginContext {
   readonly clock: VirtualClock;

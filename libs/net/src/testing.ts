@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Event, InputInstance, InputSink, PluginDefinition } from '@pipeline/core';
-import { createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
+import { certsCreateCA, certsCreateClient, certsCreateServer, createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
 
 export interface RecordingSink extends InputSink {
   readonly events: Event[];
@@ -145,14 +145,13 @@ export function tempDir(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The PKI functions behind `pipeline certs` (core/src/certs), until core exports them. */
+/** The PKI functions behind `pipeline certs` (from @pipeline/core/testing). */
 export interface CertsModule {
-  certsCreateCA(dir: string, o?: object): { cert: string; key: string };
-  certsCreateServer(dir: string, o?: object): { cert: string; key: string };
-  certsCreateClient(dir: string, name: string, o?: object): { cert: string; key: string };
+  certsCreateCA: typeof certsCreateCA;
+  certsCreateServer: typeof certsCreateServer;
+  certsCreateClient: typeof certsCreateClient;
 }
 export async function certs(): Promise<CertsModule> {
-  const url = new URL('../../../../core/dist/src/certs/index.js', import.meta.url);
-  return (await import(url.href)) as CertsModule;
+  return { certsCreateCA, certsCreateServer, certsCreateClient };
 }
 
