@@ -17,7 +17,7 @@ const options = {
       'Name servers: a hash `{ address => [...] search => [...] ndots => n }`, or (as older versions) a string or array of addresses. An address may carry a port: `127.0.0.1:5353`, `[::1]:5353`. Unset: the system resolver (`/etc/resolv.conf`: nameserver, search, domain, ndots).',
   }),
   hostsfile: opt.strings({ description: 'Hosts files read (once, at start) before `/etc/hosts` and DNS. Given without `nameserver`, only the hosts files are used, as in Logstash.' }),
-  timeout: opt.number({ default: 0.5, description: 'Seconds one attempt of a lookup may take.', validate: (v: number) => (v > 0 ? undefined : 'timeout must be above 0 seconds') }),
+  timeout: opt.number({ default: 0.5, description: 'Seconds each DNS query of a lookup may take (a lookup asks A, then AAAA, for each search candidate).', validate: (v: number) => (v > 0 ? undefined : 'timeout must be above 0 seconds') }),
   max_retries: opt.integer({ default: 2, min: 0, description: 'Attempts after the first when a lookup times out (or the server refuses the connection).' }),
   hit_cache_size: opt.integer({ default: 0, min: 0, description: 'Answers kept per lookup kind (resolve, reverse); 0: no cache.' }),
   hit_cache_ttl: opt.number({ default: 60, min: 0, description: 'Seconds an answer is kept.' }),
