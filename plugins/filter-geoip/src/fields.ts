@@ -4,8 +4,6 @@
  * target, ECS (v1, v8) the third. Order is Logstash's (its Field enum), which is also the order in
  * which the fields appear in an event.
  */
-import type { ParsedAddress } from './ip.js';
-import { networkText } from './ip.js';
 
 export type DatabaseKind = 'City' | 'Country' | 'ASN';
 
@@ -14,9 +12,14 @@ type Rec = Record<string, any>;
 
 interface Lookup {
   rec: Rec;
-  addr: ParsedAddress;
-  prefix: number;
 }
+
+/**
+ * Where the address's own values go in a template built from a record (which many addresses of a
+ * network share): the looked-up address, and the network of the database holding it.
+ */
+export const IP_SLOT: unique symbol = Symbol('ip');
+export const NETWORK_SLOT: unique symbol = Symbol('network');
 
 interface FieldDef {
   name: string;
@@ -32,7 +35,7 @@ const lastSubdivision = (r: Rec): Rec | undefined => {
   const s = r.subdivisions;
   return Array.isArray(s) && s.length > 0 ? s[s.length - 1] : undefined;
 };
-const ip = (l: Lookup): unknown => l.addr.text;
+const ip = (): unknown => IP_SLOT;
 
 export const FIELDS: readonly FieldDef[] = [
   { name: 'autonomous_system_number', legacy: 'asn', ecs: 'as.number', from: { ASN: (l) => l.rec.autonomous_system_number } },
@@ -76,7 +79,7 @@ export const FIELDS: readonly FieldDef[] = [
   },
   { name: 'latitude', legacy: 'latitude', ecs: 'geo.location.lat', from: { City: (l) => l.rec.location?.latitude } },
   { name: 'longitude', legacy: 'longitude', ecs: 'geo.location.lon', from: { City: (l) => l.rec.location?.longitude } },
-  { name: 'network', legacy: 'network', ecs: 'ip_traits.network', from: { ASN: (l) => networkText(l.addr.bytes, l.prefix) } },
+  { name: 'network', legacy: 'network', ecs: 'ip_traits.network', from: { ASN: () => NETWORK_SLOT } },
 ];
 
 const BY_NAME = new Map<string, FieldDef>(FIELDS.map((f) => [f.name, f]));
@@ -137,7 +140,8 @@ export interface Plan {
   /** fields asked for that this kind does not give (Logstash leaves them out quietly) */
   readonly unavailable: string[];
   readonly wantsPrefix: boolean;
-  build(rec: Rec, addr: ParsedAddress, prefix: number): Template | undefined;
+  /** The template for a decoded record (remembered per record object); undefined: nothing to write. */
+  build(rec: Rec): Template | undefined;
 }
 
 export function compilePlan(kind: DatabaseKind, fields: readonly string[] | undefined, ecs: boolean): Plan {
@@ -157,21 +161,28 @@ export function compilePlan(kind: DatabaseKind, fields: readonly string[] | unde
     if (f.name === 'network') wantsPrefix = true;
     steps.push({ path: path.split('.'), get });
   }
+  const make = (rec: Rec): Template | null => {
+    // Logstash: with a City database, no coordinates means no enrichment at all
+    if (kind === 'City' && rec.location?.latitude === undefined && rec.location?.longitude === undefined) return null;
+    const l: Lookup = { rec };
+    const root: Template = { keys: [], values: [], sub: [] };
+    for (const s of steps) {
+      const v = s.get(l);
+      if (v === undefined || v === null) continue; // no empty fields
+      put(root, s.path, 0, v);
+    }
+    return root.keys.length === 0 ? null : root;
+  };
+  // The reader hands out one object per decoded record while it stays in its cache.
+  const byRecord = new WeakMap<object, Template | null>();
   return {
     kind,
     unavailable,
     wantsPrefix,
-    build(rec, addr, prefix) {
-      // Logstash: with a City database, no coordinates means no enrichment at all
-      if (kind === 'City' && rec.location?.latitude === undefined && rec.location?.longitude === undefined) return undefined;
-      const l: Lookup = { rec, addr, prefix };
-      const root: Template = { keys: [], values: [], sub: [] };
-      for (const s of steps) {
-        const v = s.get(l);
-        if (v === undefined || v === null) continue; // no empty fields
-        put(root, s.path, 0, v);
-      }
-      return root.keys.length === 0 ? undefined : root;
+    build(rec) {
+      let t = byRecord.get(rec);
+      if (t === undefined) byRecord.set(rec, (t = make(rec)));
+      return t ?? undefined;
     },
   };
 }
@@ -180,7 +191,7 @@ function put(t: Template, path: string[], i: number, v: unknown): void {
   const key = path[i]!;
   let at = t.keys.indexOf(key);
   if (i === path.length - 1) {
-    const sub = typeof v === 'object' ? objectTemplate(v as Rec) : null;
+    const sub = typeof v === 'object' && v !== null ? objectTemplate(v as Rec) : null;
     if (at < 0) {
       t.keys.push(key);
       t.values.push(sub === null ? v : undefined);
@@ -226,7 +237,7 @@ function mergeTemplate(into: Template, from: Template): void {
 
 function materialize(t: Template): Rec {
   const o: Rec = {};
-  applyTemplate(o, t);
+  for (let i = 0; i < t.keys.length; i++) o[t.keys[i]!] = t.sub[i] === null ? t.values[i] : materialize(t.sub[i]!);
   return o;
 }
 
@@ -236,20 +247,33 @@ function isPlainObject(v: unknown): v is Rec {
   return p === Object.prototype || p === null;
 }
 
+/** One address's answer: the template of its record, and its own values for the slots. */
+export interface Answer {
+  readonly t: Template;
+  readonly ip: string;
+  readonly network: string | undefined;
+}
+
 /**
- * Writes a template into `holder`, keeping what is there (Logstash sets each field under the
+ * Writes an answer into `holder`, keeping what is there (Logstash sets each field under the
  * target one by one). The keys are this plugin's own names, never data.
  */
-export function applyTemplate(holder: Rec, t: Template): void {
+export function applyAnswer(holder: Rec, a: Answer): void {
+  apply(holder, a.t, a);
+}
+
+function apply(holder: Rec, t: Template, a: Answer): void {
   const { keys, values, sub } = t;
   for (let i = 0; i < keys.length; i++) {
     const s = sub[i];
     const k = keys[i]!;
-    if (s === null || s === undefined) holder[k] = values[i];
-    else {
+    if (s === null || s === undefined) {
+      const v = values[i];
+      holder[k] = v === IP_SLOT ? a.ip : v === NETWORK_SLOT ? a.network : v;
+    } else {
       let child = holder[k];
       if (!isPlainObject(child)) holder[k] = child = {};
-      applyTemplate(child, s);
+      apply(child, s, a);
     }
   }
 }

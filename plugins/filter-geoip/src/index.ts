@@ -1,7 +1,7 @@
 import { ConfigError, definePlugin, fieldRef, opt, type Event, type FieldRef, type Fields, type Logger, type Resolved } from '@pipeline/core';
 import { DatabaseError, openDatabaseAsync, openDatabaseSync, signatureAsync, signatureSync, type Database } from './database.js';
-import { applyTemplate, compilePlan, FIELD_NAMES, resolveFieldNames, UnknownField, type Plan, type Template } from './fields.js';
-import { parseAddress } from './ip.js';
+import { applyAnswer, compilePlan, FIELD_NAMES, resolveFieldNames, UnknownField, type Answer, type Plan } from './fields.js';
+import { networkText, parseAddress } from './ip.js';
 import { Lru } from './lru.js';
 
 /** How often the database file is checked for a replacement (a stat; the file is read only when it changed). */
@@ -38,7 +38,7 @@ const options = {
     },
   }),
   tag_on_failure: opt.strings({ default: ['_geoip_lookup_failure'], description: 'tags added when the address is missing, not an address, or not in the database' }),
-  cache_size: opt.integer({ default: 1000, min: 1, description: 'lookups remembered (least recently used ones are dropped), per filter instance' }),
+  cache_size: opt.integer({ default: 1000, min: 1, description: 'answers remembered per address, and decoded records kept by the reader (two LRUs of this size, per filter instance)' }),
   ecs_compatibility: opt.string({
     default: 'disabled',
     values: ['disabled', 'v1', 'v8'],
@@ -98,7 +98,7 @@ function planFor(db: Database, o: Options, ecs: boolean, logger?: Logger): Plan 
 }
 
 /** A cached answer for an address that gives nothing (not an address, not in the database, no coordinates). */
-const FAIL: Template = Object.freeze({ keys: [], values: [], sub: [] });
+const FAIL: Answer = Object.freeze({ t: { keys: [], values: [], sub: [] }, ip: '', network: undefined });
 
 function isPlainObject(v: unknown): v is Fields {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
@@ -127,7 +127,7 @@ export default definePlugin({
     if (ecs && !ECS_TARGETS.includes(target.path.join('.'))) ctx.logger.warn(`geoip: ECS expects target to be one of ${ECS_TARGETS.join(', ')}; got ${target.text}`);
     ctx.logger.info({ database: path, type: db.type, build: db.buildEpoch.toISOString() }, 'geoip: using database');
 
-    const cache = new Lru<Template>(o.cache_size);
+    const cache = new Lru<Answer>(o.cache_size);
     const hits = ctx.metrics.counter('cache_hits');
     const misses = ctx.metrics.counter('cache_misses');
     const failures = ctx.metrics.counter('lookup_failures');
@@ -135,7 +135,7 @@ export default definePlugin({
     const reloadFailures = ctx.metrics.counter('database_reload_failures');
 
     /** The answer for one source text; only on a cache miss. */
-    const resolve = (text: string): Template | undefined => {
+    const resolve = (text: string): Answer | undefined => {
       const addr = parseAddress(text);
       if (addr === undefined) return FAIL; // hostnames are not resolved (see README)
       let rec: unknown;
@@ -149,7 +149,9 @@ export default definePlugin({
         return undefined;
       }
       if (rec === null || typeof rec !== 'object') return FAIL;
-      return plan.build(rec as Record<string, unknown>, addr, prefix) ?? FAIL;
+      const t = plan.build(rec as Record<string, unknown>);
+      if (t === undefined) return FAIL;
+      return { t, ip: addr.text, network: plan.wantsPrefix ? networkText(addr.bytes, prefix) : undefined };
     };
 
     const fail = (event: Event): false => {
@@ -214,7 +216,7 @@ export default definePlugin({
         const fields = event.fields;
         const cur = target.get(fields);
         const holder = isPlainObject(cur) ? cur : {};
-        applyTemplate(holder, t);
+        applyAnswer(holder, t);
         event.set(target, holder);
         return true;
       },

@@ -79,6 +79,12 @@ describe('geoip: known answers (City, Country, ASN)', () => {
     assert.deepEqual([milton!.city_name, milton!.region_code, milton!.country_code2, milton!.dma_code], ['Milton', 'WA', 'US', 819]);
   });
 
+  it('addresses of one network share its record, each keeps its own ip', async () => {
+    const out = await lookup(`source => "ip" database => "${CITY}"`, [{ ip: '81.2.69.160' }, { ip: '81.2.69.170' }, { ip: '81.2.69.160' }]);
+    assert.deepEqual(out.map((e) => (e.get('geoip') as Rec).ip), ['81.2.69.160', '81.2.69.170', '81.2.69.160']);
+    assert.deepEqual(out[1]!.get('geoip'), { ...legacyCity('81.2.69.170') });
+  });
+
   it('the GeoLite2 City database gives the same answers', async () => {
     const [e] = await lookup(`source => "ip" database => "${LITE_CITY}"`, [{ ip: '89.160.20.112' }]);
     assert.equal((e!.get('geoip') as Rec).city_name, 'Linköping');
