@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, PipelineProcess, until } from '@pipeline/core/testing';
+import { Services } from './services.js';
 import { TestServer } from './server.js';
+import net from 'node:net';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const BIN = join(REPO, 'core/bin/pipeline.js');
@@ -132,5 +134,51 @@ describe('pipelines/notify-example.conf', () => {
     const r = spawnSync(process.execPath, [BIN, 'start', '-t', '-f', 'pipelines/notify-example.conf', '--path.data', join(wd, 'check')], { cwd: REPO, encoding: 'utf8', env });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout + r.stderr, /Configuration OK/);
+  });
+
+  test('a run: a critical alert goes to ntfy and to Alerta, a lesser one to Alerta only', async () => {
+    const ntfy = await Services.start();
+    // Alerta's POST /alert as far as the alerta output needs it: 201 with the alert (the alerta
+    // output's own tests replay Alerta's recorded answers)
+    const alerts: Record<string, unknown>[] = [];
+    const alerta = await TestServer.start({
+      handler: (r) => {
+        if (r.method !== 'POST' || r.path !== '/alert') return { status: 404, body: '{"status":"error","message":"Not Found"}' };
+        const a = JSON.parse(r.body) as Record<string, unknown>;
+        alerts.push(a);
+        return { status: 201, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ status: 'ok', id: `id-${alerts.length}`, alert: a }) };
+      },
+    });
+    const port = await freePort();
+    const p = PipelineProcess.start(['-f', join(REPO, 'pipelines/notify-example.conf'), '--path.data', join(wd, 'notify'), '--api.enabled', 'false'], {
+      cwd: REPO,
+      report: join(wd, 'report-notify.json'),
+      env: { PIPELINE_SYSLOG_PORT: String(port), ALERTA_ENDPOINT: alerta.url, NTFY_URL: `${ntfy.url}/ntfy/homelab-alerts` },
+    });
+    try {
+      await p.waitForLog((r) => r.plugin === 'syslog-tcp' && String(r.msg).startsWith('listening'), 'the tcp input');
+      const sock = net.connect(port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.end('<38>Dec  4 11:00:00 sshguard[77]: Attack from "203.0.113.9" on service SSH with danger 10.\n<86>Dec  4 11:00:01 web1 sshd[4300]: Accepted publickey for alice from 192.0.2.10 port 40000 ssh2\n');
+      assert.ok(await until(() => alerts.length >= 2 && ntfy.notifications.length >= 1, 20_000), `alerta ${alerts.length}, ntfy ${ntfy.notifications.length}${p.problems()}`);
+      await new Promise((r) => setTimeout(r, 300));
+      p.signal('SIGTERM');
+      assert.equal(await p.exit(), 0, p.problems());
+      assert.deepEqual(
+        alerts.map((a) => [a.severity, a.event]),
+        [
+          ['critical', 'Pfsense - attack from 203.0.113.9 on service SSH'],
+          ['informational', 'Accepted publickey for user alice in host web1 from 192.0.2.10'],
+        ],
+      );
+      assert.equal(ntfy.notifications.length, 1);
+      const n = ntfy.notifications[0]!;
+      assert.deepEqual([n.title, n.priority, n.tags], ['Pfsense - attack from 203.0.113.9 on service SSH', 5, ['rotating_light', 'pfsense']]);
+      assert.equal(n.text, alerts[0]!.text);
+    } finally {
+      p.signal('SIGKILL');
+      await ntfy.stop();
+      await alerta.stop();
+    }
   });
 });
