@@ -18,10 +18,6 @@ const LIBS = join(REPO_ROOT, 'libs');
  */
 const KNOWN_CROSS_PLUGIN_IMPORTS: readonly { from: string; to: string; where: 'src' | 'test'; why: string }[] = [
   { from: 'codec-multiline', to: 'filter-grok', where: 'src', why: "grok patterns: the multiline codec's `pattern` expands %{NAME} with the grok filter's pattern library and translator" },
-  { from: 'input-http', to: 'codec-json', where: 'src', why: 'the http input picks a codec by Content-Type (being fixed separately)' },
-  { from: 'input-http', to: 'codec-json_lines', where: 'src', why: 'the http input picks a codec by Content-Type (being fixed separately)' },
-  { from: 'input-http', to: 'codec-line', where: 'src', why: 'the http input picks a codec by Content-Type (being fixed separately)' },
-  { from: 'input-http', to: 'codec-plain', where: 'src', why: 'the http input picks a codec by Content-Type (being fixed separately)' },
   { from: 'input-redis', to: 'output-redis', where: 'test', why: 'tests write the lists and streams they read through the redis output, and run the redis server double of @pipeline/output-redis/testing' },
 ];
 

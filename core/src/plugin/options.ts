@@ -315,11 +315,18 @@ export function resolveOptions(schema: Schema, inputs: OptionInput[], pluginName
   return out;
 }
 
+/** A codecs hash as the config writes it: key → codec name. */
+function codecNames(h: Record<string, CodecRef>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) setField(out, k, v.name);
+  return out;
+}
+
 /** Renders a schema as a Markdown options table (plugin READMEs are generated from it). */
 export function optionsTable(schema: Schema): string {
   const rows = ['| option | type | default | required | description |', '| --- | --- | --- | --- | --- |'];
   for (const [k, s] of Object.entries(schema)) {
-    const def = s.default === undefined ? '' : '`' + JSON.stringify(s.default) + '`';
+    const def = s.default === undefined ? '' : '`' + JSON.stringify(s.type === 'codecs' ? codecNames(s.default as Record<string, CodecRef>) : s.default) + '`';
     // a port's usual bounds go without saying; other bounds are part of the option's contract
     const bounds = (s.min !== undefined || s.max !== undefined) && !(s.type === 'port' && s.min === 1 && s.max === 65535) ? range(s) : '';
     const desc = [s.description ?? '', bounds, s.values ? `one of ${s.values.join(', ')}` : '', s.deprecated ? `deprecated: ${s.deprecated}` : '', s.aliases?.length ? `alias: ${s.aliases.join(', ')}` : '']

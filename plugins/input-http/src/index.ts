@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, definePlugin, opt, type PluginContext } from '@pipeline/core';
-import { additionalCodecs, additionalCodecsError, ADDITIONAL_CODECS } from './codecs.js';
+import { additionalCodecs, contentTypesError } from './codecs.js';
 import { EventDecorator } from './headers.js';
 import { HttpInput, type HttpSettings } from './server.js';
 import { createSecureContext } from 'node:tls';
@@ -15,10 +15,10 @@ const options = {
   port: opt.port({ min: 0, default: 8080, description: 'TCP port to listen on (0 = any free port).' }),
   user: opt.string({ description: 'User name for HTTP basic authentication (with password).' }),
   password: opt.password({ description: 'Password for HTTP basic authentication (with user).' }),
-  additional_codecs: opt.hash({
-    default: { 'application/json': 'json' },
-    description: `Codec by request Content-Type (its media type, parameters ignored); other types use the input's codec. Codecs: ${ADDITIONAL_CODECS.join(', ')}.`,
-    validate: (h) => additionalCodecsError(h),
+  additional_codecs: opt.codecs({
+    default: { 'application/json': { name: 'json', options: {} } },
+    description: "Codec by request Content-Type (its media type, parameters ignored): a codec name or block; other types use the input's codec.",
+    validate: (h) => contentTypesError(h),
   }),
   response_code: opt.integer({
     default: 200,
@@ -125,7 +125,7 @@ export default definePlugin({
       maxHeld: (o.threads ?? availableParallelism()) + o.max_pending_requests,
       tls,
       codec: ctx.codec.create(),
-      codecs: additionalCodecs(o.additional_codecs, ctx),
+      codecs: additionalCodecs(ctx),
       decorator: new EventDecorator({ ecs, headersTarget: o.request_headers_target_field, hostTarget: o.remote_host_target_field }),
     };
     return new HttpInput(settings, ctx);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import lineCodec from '@pipeline/codec-line';
@@ -8,6 +11,13 @@ import { ConfigError } from '@pipeline/core';
 import { createPlugin, optionsFromConfig } from '@pipeline/core/testing';
 import httpInput, { BLOCKED_MS } from '../src/index.js';
 import { recordingSink, request, start, waitFor } from './helpers.js';
+import { BIN } from './run.js';
+
+/** `pipeline start -t` on a config: its exit status and what it printed. */
+function checkOnly(args: string[], cwd: string): { status: number | null; output: string } {
+  const r = spawnSync(process.execPath, [BIN, 'start', '-t', ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
 
 const json = { 'Content-Type': 'application/json' };
 
@@ -16,7 +26,7 @@ describe('http input: defaults and fields', () => {
     const o = optionsFromConfig(httpInput, '');
     assert.equal(o.host, '0.0.0.0');
     assert.equal(o.port, 8080);
-    assert.deepEqual(o.additional_codecs, { 'application/json': 'json' });
+    assert.deepEqual(o.additional_codecs, { 'application/json': { name: 'json', options: {} } });
     assert.equal(o.response_code, 200);
     assert.deepEqual(o.response_headers, { 'Content-Type': 'text/plain' });
     assert.equal(o.max_content_length, 104857600);
@@ -198,8 +208,31 @@ describe('http input: codecs by content type', () => {
     }
   });
 
-  it('additional_codecs with an unknown codec is a config error', () => {
-    assert.throws(() => optionsFromConfig(httpInput, 'additional_codecs => { "text/csv" => "csv" }'), /unknown codec 'csv'/);
+  it('additional_codecs: an unknown codec is a config error at -t, at its place, with the closest name; a codec block keeps its options', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'http-codecs-'));
+    try {
+      const conf = join(dir, 'c.conf');
+      writeFileSync(conf, 'input {\n  http {\n    port => 0\n    additional_codecs => { "text/x-json" => "jsno" }\n  }\n}\noutput { stdout {} }\n');
+      const bad = checkOnly(['-f', conf, '--path.data', join(dir, 'data')], dir);
+      assert.equal(bad.status, 1, bad.output);
+      assert.match(bad.output, /c\.conf:4:\d+: unknown codec plugin 'jsno' \(did you mean 'json'\?\)/);
+      writeFileSync(conf, 'input {\n  http {\n    port => 0\n    additional_codecs => { "text/x-lines" => line { delimiter => "|" } }\n  }\n}\noutput { stdout {} }\n');
+      const good = checkOnly(['-f', conf, '--path.data', join(dir, 'data')], dir);
+      assert.equal(good.status, 0, good.output);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('additional_codecs: a codec block with options decodes with them', async () => {
+    const t = await start('additional_codecs => { "text/x-pipes" => line { delimiter => "|" } }');
+    try {
+      assert.equal((await request(t.port, { body: 'a|b|c', headers: { 'Content-Type': 'text/x-pipes' } })).status, 200);
+      await waitFor(() => t.sink.events.length >= 3, 'three events');
+      assert.deepEqual(t.sink.events.map((e) => e.get('message')), ['a', 'b', 'c']);
+    } finally {
+      await t.stop();
+    }
   });
 
   it('gzip and deflate bodies are decoded; a broken one is 400', async () => {
