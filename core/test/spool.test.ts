@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { SystemClock, VirtualClock } from '../src/plugin/clock.js';
 import { Spool, SPOOL_FORMAT_VERSION } from '../src/spool/spool.js';
+import { DeliveryLoop } from '../src/spool/delivery.js';
+import { MetricsRegistry } from '../src/plugin/metrics.js';
 import { tempDir } from './helpers.js';
 import { mountTmpfs } from '../src/testing.js';
 
@@ -59,6 +61,52 @@ describe('spool on disk', () => {
       opened!.close();
     } finally {
       fs.cleanup();
+    }
+  });
+});
+
+describe('delivery: a reachable destination slower than its source', () => {
+  it('over the size cap, enqueue waits for deliveries instead of evicting: every message arrives, in order, none dropped', async () => {
+    const t = tempDir();
+    try {
+      const clock = new SystemClock();
+      const spool = new Spool({ path: join(t.dir, 's.sqlite'), clock, maxBytes: 2_000 });
+      const metrics = new MetricsRegistry();
+      const sent: string[] = [];
+      const loop = new DeliveryLoop({
+        spool,
+        clock,
+        logger: { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} } as never,
+        metrics,
+        retry: { initialMs: 10, maxMs: 100, maxAttempts: 3 },
+        // a destination that answers, slowly
+        send: async (item) => {
+          await new Promise((r) => setTimeout(r, 2));
+          sent.push(item.payload);
+          return { kind: 'delivered' };
+        },
+      });
+      let held = 0;
+      let maxBytes = 0;
+      for (let b = 0; b < 40; b++) {
+        const batch = Array.from({ length: 10 }, (_, i) => ({ payload: `message-${String(b * 10 + i).padStart(4, '0')}-${'x'.repeat(40)}` }));
+        const r = loop.enqueue(batch);
+        if (r !== undefined) {
+          held++;
+          await r;
+        }
+        maxBytes = Math.max(maxBytes, spool.bytes);
+      }
+      while (spool.depth > 0) await new Promise((r) => setTimeout(r, 5));
+      await loop.whenIdle();
+      assert.ok(held > 0, 'the source was held back');
+      assert.equal(sent.length, 400, 'every message delivered');
+      assert.deepEqual(sent, [...sent].sort(), 'in order');
+      assert.equal(loop.counters.dropped.value, 0, 'nothing evicted');
+      assert.ok(maxBytes <= 2_000 + 10 * 60, `the spool stayed within its cap plus one batch (${maxBytes} bytes)`);
+      await loop.close();
+    } finally {
+      t.cleanup();
     }
   });
 });

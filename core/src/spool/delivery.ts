@@ -23,6 +23,13 @@ import type { NewItem, Spool, SpoolItem } from './spool.js';
  * the spool has committed it. Writes are retried with back-off (and as soon as a delivery frees
  * room); delivery pauses while its acknowledgements cannot be committed, so a crash re-sends at
  * most the one message in flight.
+ *
+ * The size cap is for outages. While the destination answers, a spool over its size cap is
+ * back-pressure too: `enqueue` returns a promise that resolves once deliveries bring it under the
+ * cap, so a source faster than the destination slows to its pace instead of evicting what it has
+ * not sent (which starved delivery: the oldest messages were evicted as fast as they came). During
+ * an outage (the destination unreachable or failing) the caps evict the oldest messages and the
+ * owner summarises them, so the pipeline goes on and the spool stays bounded.
  */
 export type DeliveryOutcome =
   | { kind: 'delivered' }
@@ -102,6 +109,8 @@ export class DeliveryLoop {
   private diskTimer: TimerHandle | undefined;
   /** A delivery (or dead letter) could not be committed: nothing more is sent until it is. */
   private ackBlocked = false;
+  /** Callers of `enqueue` waiting for the spool to come under its size cap (destination reachable). */
+  private roomWaiters: (() => void)[] = [];
 
   constructor(options: DeliveryOptions) {
     this.o = options;
@@ -130,7 +139,18 @@ export class DeliveryLoop {
     });
     this.updateGauges();
     this.kick();
-    return done;
+    if (this.outage || !this.o.spool.overSize) return done;
+    // the destination is up but slower than the source: wait for room rather than evict
+    const room = new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    return done === undefined ? room : done.then(() => room);
+  }
+
+  /** Lets `enqueue` callers go on: the spool is under its size cap, an outage began, or it closes. */
+  private releaseRoomWaiters(force: boolean): void {
+    if (this.roomWaiters.length === 0 || (!force && this.o.spool.overSize)) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   /**
@@ -201,8 +221,8 @@ export class DeliveryLoop {
     this.counters.diskFull.set(this.o.spool.diskFull ? 1 : 0);
   }
 
-  private evictAndSummarise(keep?: number): void {
-    const evicted = this.o.spool.evict(keep);
+  private evictAndSummarise(keep?: number, bySize = true): void {
+    const evicted = this.o.spool.evict(keep, bySize);
     if (evicted.length === 0) return;
     let real = 0;
     for (const it of evicted) if (!it.key?.startsWith(SUMMARY_KEY)) real++;
@@ -222,7 +242,8 @@ export class DeliveryLoop {
     this.sending = true;
     try {
       while (!this.closed) {
-        this.evictAndSummarise();
+        // the size cap evicts only in an outage; otherwise it holds enqueue back (see above)
+        this.evictAndSummarise(undefined, this.outage);
         const item = this.o.spool.head(1)[0];
         if (!item) break;
         let outcome: DeliveryOutcome;
@@ -265,6 +286,8 @@ export class DeliveryLoop {
           this.counters.retried.inc();
           if (!this.outage) {
             this.outage = true;
+            // in an outage the caps evict: held-back callers go on
+            this.releaseRoomWaiters(true);
             this.counters.spooled.inc(this.o.spool.depth);
             this.o.logger.warn({ status: outcome.status, message: outcome.message }, 'delivery failed: spooling and retrying');
           }
@@ -272,12 +295,15 @@ export class DeliveryLoop {
           break;
         }
         this.updateGauges();
+        // a delivery or a dead letter freed room
+        this.releaseRoomWaiters(false);
       }
     } finally {
       // idle or waiting for a retry: make the acknowledgements durable now
       if (!this.o.spool.sync()) this.blockOnAck();
       this.sending = false;
       this.updateGauges();
+      this.releaseRoomWaiters(false);
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -315,6 +341,8 @@ export class DeliveryLoop {
     this.diskTimer?.cancel();
     this.diskTimer = undefined;
     await this.current;
+    // what they enqueued is in the spool, committed: their acknowledgement may go
+    this.releaseRoomWaiters(true);
     // writes still waiting were never acknowledged to the pipeline's queue: they are not lost
     if (this.waiting.length > 0) this.o.logger.warn({ writes: this.waiting.length }, 'spool closed on a full disk with writes waiting (left unacknowledged in the queue)');
     this.o.spool.close();

@@ -483,9 +483,9 @@ export class Spool {
   /**
    * Removes messages older than `maxAgeMs`, then the oldest ones while over `maxBytes`, and returns
    * them (oldest first) so the owner can summarise them. `keep` (a seq) is never removed: it is the
-   * message being delivered right now.
+   * message being delivered right now. `bySize` false applies the age cap only.
    */
-  evict(keep?: number): SpoolItem[] {
+  evict(keep?: number, bySize = true): SpoolItem[] {
     const out: SpoolItem[] = [];
     // on a full disk nothing is evicted: its summary could not be written in its place
     if (this.disk.full) return out;
@@ -503,6 +503,7 @@ export class Spool {
       const oldest = (this.stmt.oldestCreated.get() as { m: number | null }).m;
       if (oldest !== null && oldest < cutoff && this.sync()) take((this.stmt.olderThan.all(cutoff) as Row[]).map(toItem));
     }
+    if (!bySize) return out;
     if (this.totalBytes > this.maxBytes && !this.sync()) return out;
     while (!stuck && this.totalBytes > this.maxBytes && this.depth > (keep === undefined ? 0 : 1)) {
       const batch = (this.stmt.oldest.all() as Row[]).map(toItem);
@@ -520,6 +521,11 @@ export class Spool {
       if (!progressed) break;
     }
     return out;
+  }
+
+  /** True while the payload bytes waiting exceed `maxBytes`. */
+  get overSize(): boolean {
+    return this.totalBytes > this.maxBytes;
   }
 
   /** Puts a message in front of every waiting one (a summary of evicted messages); false on a full disk. */
