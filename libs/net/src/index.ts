@@ -11,6 +11,7 @@ export { StreamServer, serverInput, type ConnectionHandler, type StreamServerOpt
 export { listenOptions, clientAuthOf, clientAuthValues, tlsFilesOf, streamServerOf, type ClientAuth, type ListenSettings } from './listen-options.js';
 export { loadTls, warnExpiring, subjectText, type TlsFiles } from './tls-files.js';
 export { LimitedLog } from './log-limit.js';
+export { PeerNames, systemPeerName, PEER_NAME_DEFAULTS, type PeerNamesOptions } from './peer-names.js';
 export { UdpServer, datagramBytes, type UdpServerOptions } from './udp-server.js';
 export { StreamLink, type LinkOptions } from './stream-link.js';
 export { clientTlsOptions, tlsForEachAttempt, readTlsFile, type ClientTlsFiles } from './client-tls.js';

@@ -1,5 +1,6 @@
 import { opt, type InputSink, type PluginContext } from '@pipeline/core';
 import type { Peer } from './listener.js';
+import type { PeerNames } from './peer-names.js';
 import { StreamServer, type ConnectionHandler } from './stream-server.js';
 import type { TlsFiles } from './tls-files.js';
 
@@ -87,7 +88,7 @@ export function tlsFilesOf(o: ListenSettings, ctx: PluginContext): TlsFiles | un
 }
 
 /** A stream server from the listen options; `open` decides what a connection's bytes mean. */
-export function streamServerOf(o: ListenSettings, ctx: PluginContext, open: (peer: Peer, sink: InputSink) => ConnectionHandler): StreamServer {
+export function streamServerOf(o: ListenSettings, ctx: PluginContext, open: (peer: Peer, sink: InputSink) => ConnectionHandler, names?: PeerNames): StreamServer {
   return new StreamServer({
     host: o.host,
     port: o.port,
@@ -99,5 +100,6 @@ export function streamServerOf(o: ListenSettings, ctx: PluginContext, open: (pee
     metrics: ctx.metrics,
     clock: ctx.clock,
     open,
+    names,
   });
 }

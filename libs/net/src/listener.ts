@@ -11,7 +11,10 @@ import { loadTls, subjectText, warnExpiring, type TlsFiles } from './tls-files.j
  * hands each accepted socket, with who is on the other end, to the server that owns the protocol.
  */
 export interface Peer {
+  /** The address, or the peer's name once a reverse lookup named it (the tcp input's `dns_reverse_lookup_enabled`). */
   readonly host: string;
+  /** The address, always. */
+  readonly ip: string;
   readonly port: number;
   /** Subject of the verified client certificate (Logstash's `sslsubject`). */
   readonly sslsubject?: string;
@@ -105,8 +108,10 @@ export class StreamListener {
   }
 
   private accepted(socket: net.Socket, secure: boolean): void {
+    const ip = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
     const peer: Peer = {
-      host: socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown',
+      host: ip,
+      ip,
       port: socket.remotePort ?? 0,
       sslsubject: secure && (socket as tls.TLSSocket).authorized ? subjectText((socket as tls.TLSSocket).getPeerCertificate()?.subject as never) : undefined,
     };

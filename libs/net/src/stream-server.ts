@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type { InputSink, TimerHandle } from '@pipeline/core';
 import { StreamListener, type ListenerOptions, type Peer } from './listener.js';
+import type { PeerNames } from './peer-names.js';
 
 export type { Peer } from './listener.js';
 
@@ -17,6 +18,12 @@ export interface ConnectionHandler {
 
 export interface StreamServerOptions extends ListenerOptions {
   open(peer: Peer, sink: InputSink): ConnectionHandler;
+  /**
+   * Names peers (reverse lookup): a connection is not read until its peer is named or the lookup
+   * timed out (its bytes wait in the kernel, the sender is held back), so every event of the
+   * connection carries the same `host`.
+   */
+  names?: PeerNames;
 }
 
 interface Conn {
@@ -30,6 +37,9 @@ interface Conn {
 export class StreamServer {
   private readonly listener: StreamListener;
   private readonly conns = new Set<Conn>();
+  /** Accepted sockets whose peer is being named. */
+  private readonly naming = new Set<net.Socket>();
+  private closing = false;
   private sweeper?: TimerHandle;
   private sink?: InputSink;
   private readonly pauses;
@@ -56,6 +66,23 @@ export class StreamServer {
   }
 
   private accept(socket: net.Socket, peer: Peer, secure: boolean): void {
+    const names = this.o.names;
+    if (!names) return this.serve(socket, peer, secure);
+    const name = names.name(peer.ip);
+    if (typeof name === 'string') return this.serve(socket, name === peer.host ? peer : { ...peer, host: name }, secure);
+    // not read meanwhile: nothing is attached to the socket but the listener's error handler
+    this.naming.add(socket);
+    void name.then((host) => {
+      this.naming.delete(socket);
+      if (this.closing || socket.destroyed) {
+        socket.destroy();
+        return;
+      }
+      this.serve(socket, host === peer.host ? peer : { ...peer, host }, secure);
+    });
+  }
+
+  private serve(socket: net.Socket, peer: Peer, secure: boolean): void {
     const o = this.o;
     const sink = this.sink!;
     const m = this.listener.m;
@@ -119,7 +146,10 @@ export class StreamServer {
 
   /** Stops accepting, closes every connection after handing over its buffered frame. */
   async close(): Promise<void> {
+    this.closing = true;
     this.sweeper?.cancel();
+    for (const s of this.naming) s.destroy();
+    this.naming.clear();
     const closed = this.listener.close();
     for (const c of this.conns) {
       this.finish(c);

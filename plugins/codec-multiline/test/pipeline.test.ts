@@ -147,7 +147,7 @@ describe('multiline: through pipeline runs', () => {
 
   it('tcp: two connections interleaving lines keep their own events; a closed connection and the stop flush what they hold', async () => {
     const port = await freePort();
-    const p = start(`input { tcp { port => ${port} codec => multiline { pattern => "^\\s" what => previous } } } ${OUTPUT}`);
+    const p = start(`input { tcp { port => ${port} dns_reverse_lookup_enabled => false codec => multiline { pattern => "^\\s" what => previous } } } ${OUTPUT}`);
     try {
       const a = await connectTo(port, p);
       const b = await connectTo(port, p);

@@ -1,5 +1,5 @@
 import { definePlugin, opt, type Event, type InputSink } from '@pipeline/core';
-import { Framer, listenOptions, serverInput, streamServerOf, type ConnectionHandler, type ListenSettings, type Peer } from '@pipeline/net';
+import { Framer, listenOptions, PeerNames, serverInput, streamServerOf, type ConnectionHandler, type ListenSettings, type Peer } from '@pipeline/net';
 
 export default definePlugin({
   kind: 'input',
@@ -10,6 +10,10 @@ export default definePlugin({
   options: {
     port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...listenOptions,
+    dns_reverse_lookup_enabled: opt.bool({
+      default: true,
+      description: "host gets the sender's name (reverse lookup through /etc/hosts and DNS, confirmed forward, cached) instead of its address; the address is in [@metadata][ip_address].",
+    }),
   },
   check(o) {
     if (o.ssl_enable && (!o.ssl_cert || !o.ssl_key)) throw new Error('tcp: ssl_enable => true needs ssl_cert and ssl_key');
@@ -23,6 +27,8 @@ export default definePlugin({
     // line from the Framer, which adds octet counting, max_line_bytes and CRLF; any other codec
     // (plain, json, line with another delimiter) reads the connection's bytes and frames them itself.
     const framed = ctx.codec.create().decodeLine !== undefined;
+    // one cache for the input's listener (a reload starts a new one)
+    const names = o.dns_reverse_lookup_enabled ? new PeerNames({ clock: ctx.clock, metrics: m }) : undefined;
     const open = (peer: Peer, sink: InputSink): ConnectionHandler => {
       const decoder = ctx.codec.create(); // one per connection: its framing state is the connection's
       let truncated = false;
@@ -30,6 +36,7 @@ export default definePlugin({
         const f = e.fields;
         f.host = peer.host;
         f.port = peer.port;
+        e.metadata.ip_address = peer.ip;
         if (peer.sslsubject !== undefined) f.sslsubject = peer.sslsubject;
         if (truncated) e.tag('_line_truncated');
         events.inc();
@@ -52,6 +59,6 @@ export default definePlugin({
         },
       };
     };
-    return serverInput(() => [streamServerOf(o as ListenSettings, ctx, open)]);
+    return serverInput(() => [streamServerOf(o as ListenSettings, ctx, open, names)]);
   },
 });

@@ -57,7 +57,7 @@ describe('pipeline certs (core/src/certs)', () => {
 
 describe('tcp input over TLS', () => {
   it('anonymous clients (ssl_verify => false): openssl s_client lines arrive with host', async () => {
-    const t = await start(tcp, tlsConfig('false'));
+    const t = await start(tcp, `${tlsConfig('false')} dns_reverse_lookup_enabled => false`);
     try {
       const r = await sClient(t.port, 'tls one\ntls two\n');
       assert.equal(r.code, 0, r.stderr);
