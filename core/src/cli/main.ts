@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { CommandLoadError, runCommand, type CommandEntry } from '../registry/commands.js';
 import { CORE_VERSION, INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, IGNORED_SETTINGS, mergeSettings, SETS_SOMETHING, type Settings } from '../runtime/settings.js';
 import { readSettingsFile, SettingsError } from '../runtime/settings-file.js';
@@ -12,7 +13,6 @@ import { certsCommands } from './certs.js';
 import { dlqCommands } from './dlq.js';
 import { pluginCommands } from './plugin.js';
 import { replayCommand, replayOptions } from './replay.js';
-import { secCommands } from './sec.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
 import { testCommand } from './test-cases.js';
@@ -114,11 +114,67 @@ function withSettingFlags(y: Argv): Argv {
   return y;
 }
 
+/** Core's own commands (and names yargs gives a meaning): a package cannot contribute these. */
+const CORE_COMMANDS = ['start', 'status', 'test', 'replay', 'certs', 'dlq', 'plugin', 'help', 'version', 'completion'] as const;
+
+/**
+ * The commands packages contribute (their package.json "pipeline.commands"), found by the registry
+ * with the settings of the working directory's (or the installation's) config/pipeline.yml:
+ * built-in packages, the plugin home under path.data, path.plugins. No package code runs here.
+ */
+function contributedCommands(): { commands: CommandEntry[]; warnings: string[] } {
+  let settings: Settings;
+  try {
+    settings = settingsFrom({});
+  } catch {
+    // a broken settings file is reported by the command that reads it; discovery uses the defaults
+    settings = mergeSettings(DEFAULT_SETTINGS);
+  }
+  return registryFor(settings, process.cwd()).commands(CORE_COMMANDS);
+}
+
+/** Runs a contributed command with the arguments after its name; returns the exit code. */
+async function runContributed(entry: CommandEntry, rest: string[]): Promise<number> {
+  let code = 0;
+  let settings: Settings;
+  try {
+    settings = settingsFrom({});
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
+  try {
+    await runCommand(entry, rest, {
+      name: entry.name,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      settings,
+      workingDir: process.cwd(),
+      coreVersion: CORE_VERSION,
+      setExitCode: (c) => {
+        code = c;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof CommandLoadError)) throw e;
+    process.stderr.write(`pipeline: ${e.message}\n`);
+    return 1;
+  }
+  return code;
+}
+
 export async function main(args: string[] = hideBin(process.argv)): Promise<number> {
   watchStdout();
+  const contributed = contributedCommands();
+  for (const w of contributed.warnings) process.stderr.write(`pipeline: warning: ${w}\n`);
+  // a contributed command gets every argument after its name as typed: it parses them itself
+  const direct = contributed.commands.find((c) => c.name === args[0]);
+  if (direct) return runContributed(direct, args.slice(1));
   let code = 0;
+  const names = contributed.commands.map((c) => c.name).sort();
   try {
-    await yargs(args)
+    let y = yargs(args)
     .scriptName('pipeline')
     .parserConfiguration({ 'dot-notation': false })
     .usage('$0 <command>\n\nA log pipeline that reads Logstash configs and SEC rules, in one Node.js process.')
@@ -175,13 +231,22 @@ export async function main(args: string[] = hideBin(process.argv)): Promise<numb
         code = await replayCommand(argv as Record<string, unknown>, settingsFrom(argv as Record<string, unknown>));
       },
     )
-    .command('certs', 'create a CA, server and client certificates for TLS inputs (node-forge)', (y) => certsCommands(y, (c) => (code = c)))
-    .command('sec', 'check SEC rule files, or migrate shell alerta calls to native actions', (y) =>
-      secCommands(y, () => registryFor(settingsFrom({}), process.cwd()), (c) => (code = c)),
-    )
+    .command('certs', 'create a CA, server and client certificates for TLS inputs (node-forge)', (y) => certsCommands(y, (c) => (code = c)));
+    // listed from their package.json (nothing imported); reached here only after flags before the name
+    for (const c of [...contributed.commands].sort((a, b) => a.name.localeCompare(b.name))) {
+      y = y.command(
+        c.name,
+        c.describe,
+        (a) => a.strict(false).help(false).version(false),
+        async () => {
+          code = await runContributed(c, args.slice(args.indexOf(c.name) + 1));
+        },
+      );
+    }
+    await y
     .command('dlq', 'list or replay the dead letters of the alerta, heartbeat and email outputs', (y) => dlqCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
     .command('plugin', 'list, install, remove or generate plugins', (y) => pluginCommands(y, (argv) => settingsFrom(argv), (c) => (code = c)))
-    .demandCommand(1, 'name a command: start, test, replay, status, plugin, certs, sec or dlq')
+    .demandCommand(1, `name a command: ${['start', 'test', 'replay', 'status', 'plugin', 'certs', ...names].join(', ')} or dlq`)
     .strict()
     .help()
     .alias('h', 'help')

@@ -5,7 +5,13 @@ const scaffold = () => import('../scaffold/index.js');
 import { pluginHome, registryFor } from '../runtime/load.js';
 import type { Settings } from '../runtime/settings.js';
 
-/** `pipeline plugin list | install | remove | generate`. */
+/** What an installed package provides: "filter hello, filter bye; command greet". */
+function provides(r: { plugins: { kind: string; name: string }[]; commands: string[] }): string {
+  const parts = [r.plugins.map((p) => `${p.kind} ${p.name}`).join(', '), r.commands.map((c) => `command ${c}`).join(', ')];
+  return parts.filter((p) => p !== '').join('; ') || 'nothing (its "pipeline" key declares no plugins or commands)';
+}
+
+/** `pipeline plugin list | install | remove | update | generate`. */
 export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknown>) => Settings, setCode: (c: number) => void): Argv {
   const fail = (e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
@@ -36,7 +42,7 @@ export function pluginCommands(y: Argv, settingsOf: (argv: Record<string, unknow
         const { installPlugin, PluginInstallError } = await install();
         try {
           const r = installPlugin(String(argv.spec), pluginHome(settings, process.cwd()));
-          process.stdout.write(`Installed ${r.packageName}@${r.version}: ${r.plugins.map((p) => `${p.kind} ${p.name}`).join(', ')}\n`);
+          process.stdout.write(`Installed ${r.packageName}@${r.version}: ${provides(r)}\n`);
         } catch (e) {
           if (e instanceof PluginInstallError) fail(e);
           else throw e;

@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, wr
 import { dirname, join, resolve } from 'node:path';
 import semver from 'semver';
 import { CORE_DIR, CORE_VERSION } from './install-root.js';
+import { commandsOf } from './commands.js';
 import { entriesOf, readPackageJson } from './registry.js';
 
 /**
@@ -70,6 +71,8 @@ export interface InstallResult {
   packageName: string;
   version: string;
   plugins: { kind: string; name: string }[];
+  /** CLI commands the package contributes. */
+  commands: string[];
 }
 
 export function installPlugin(spec: string, home: string, cwd = process.cwd()): InstallResult {
@@ -80,8 +83,10 @@ export function installPlugin(spec: string, home: string, cwd = process.cwd()): 
   npm(['install', '--prefix', home, '--no-audit', '--no-fund', '--legacy-peer-deps', '--install-links', '--save', target], cwd);
   linkCore(home); // npm may have pruned the link
   const dir = join(home, 'node_modules', ...manifest.name!.split('/'));
-  const entries = entriesOf(dir, 'installed');
-  return { packageName: manifest.name!, version: readPackageJson(dir)?.version ?? manifest.version ?? '?', plugins: entries.map((e) => ({ kind: e.kind, name: e.name })) };
+  const pkg = readPackageJson(dir);
+  const entries = entriesOf(dir, 'installed', pkg);
+  const commands = pkg ? commandsOf(pkg, dir, 'installed').commands.map((c) => c.name) : [];
+  return { packageName: manifest.name!, version: pkg?.version ?? manifest.version ?? '?', plugins: entries.map((e) => ({ kind: e.kind, name: e.name })), commands };
 }
 
 export function removePlugin(nameOrPackage: string, home: string, installedPackage?: string): string {

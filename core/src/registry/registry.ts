@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { closeMatches } from '../config/errors.js';
 import { isPluginDefinition, type PluginDefinition, type PluginKind } from '../plugin/define.js';
+import { commandsOf, resolveCommands, type CommandEntry } from './commands.js';
 import { INSTALL_ROOT } from './install-root.js';
 
 /**
@@ -28,7 +29,7 @@ interface PackageJson {
   version?: string;
   main?: string;
   exports?: unknown;
-  pipeline?: { plugins?: Partial<Record<PluginKind, string[]>> };
+  pipeline?: { plugins?: Partial<Record<PluginKind, string[]>>; commands?: unknown };
   peerDependencies?: Record<string, string>;
 }
 
@@ -43,8 +44,7 @@ export function readPackageJson(dir: string): PackageJson | undefined {
 }
 
 /** Entries a package directory declares, if it declares any. */
-export function entriesOf(dir: string, source: PluginSource): PluginEntry[] {
-  const pkg = readPackageJson(dir);
+export function entriesOf(dir: string, source: PluginSource, pkg: PackageJson | undefined = readPackageJson(dir)): PluginEntry[] {
   const declared = pkg?.pipeline?.plugins;
   if (!pkg || !declared) return [];
   const out: PluginEntry[] = [];
@@ -81,6 +81,9 @@ function safeReaddir(p: string): string[] {
 export class PluginRegistry {
   private readonly entries = new Map<string, PluginEntry>();
   private readonly loaded = new Map<string, PluginDefinition>();
+  /** Commands packages declare, in scan order, and declarations that were unusable. */
+  private declaredCommands: CommandEntry[] = [];
+  private commandProblems: string[] = [];
 
   constructor(
     readonly options: { installRoot?: string; pluginHome?: string; pluginPaths?: string[] } = {},
@@ -101,6 +104,8 @@ export class PluginRegistry {
   /** Reads every package.json that may declare plugins. Cheap: no plugin code runs. */
   scan(): void {
     this.entries.clear();
+    this.declaredCommands = [];
+    this.commandProblems = [];
     const root = this.options.installRoot ?? INSTALL_ROOT;
     const seen = new Set<string>();
     const visit = (dir: string, source: PluginSource) => {
@@ -112,7 +117,13 @@ export class PluginRegistry {
       }
       if (seen.has(real + source)) return;
       seen.add(real + source);
-      for (const e of entriesOf(dir, source)) this.add(e);
+      const pkg = readPackageJson(dir);
+      for (const e of entriesOf(dir, source, pkg)) this.add(e);
+      if (pkg?.pipeline?.commands !== undefined) {
+        const c = commandsOf(pkg, dir, source);
+        this.declaredCommands.push(...c.commands);
+        this.commandProblems.push(...c.problems);
+      }
     };
     for (const dir of packagesIn(join(root, 'node_modules'))) visit(dir, 'builtin');
     if (this.options.pluginHome) for (const dir of packagesIn(join(this.options.pluginHome, 'node_modules'))) visit(dir, 'installed');
@@ -121,6 +132,14 @@ export class PluginRegistry {
       if (existsSync(join(p, 'package.json'))) visit(p, 'path');
       else for (const sub of safeReaddir(p)) if (statSync(join(p, sub)).isDirectory()) visit(join(p, sub), 'path');
     }
+  }
+
+  /**
+   * The CLI commands packages contribute, with `reserved` (core's own command names) refused, and
+   * a warning for each declaration that was refused or unusable (see resolveCommands).
+   */
+  commands(reserved: readonly string[]): { commands: CommandEntry[]; warnings: string[] } {
+    return resolveCommands(this.declaredCommands, reserved, this.commandProblems);
   }
 
   list(): PluginEntry[] {
