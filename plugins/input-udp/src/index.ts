@@ -27,11 +27,10 @@ export default definePlugin({
     // one decoder for the socket: each datagram is decoded whole, nothing carried to the next
     const decoder = ctx.codec.create();
     let from = '';
-    let fromPort = 0;
     let target: InputSink | undefined;
+    // as Logstash: the sender's address unless the decoded event has that field already; no port
     const emitDecoded = (e: Event) => {
-      ipField.set(e.fields, from);
-      e.fields.port = fromPort;
+      if (ipField.get(e.fields) === undefined) ipField.set(e.fields, from);
       events.inc();
       target!.push(e);
     };
@@ -43,10 +42,9 @@ export default definePlugin({
       logger: ctx.logger,
       metrics: ctx.metrics,
       clock,
-      onMessage(msg, host, port, sink: InputSink) {
+      onMessage(msg, host, _port, sink: InputSink) {
         target = sink;
         from = host;
-        fromPort = port;
         // without the sender's trailing LF (nc -u adds one): plain would keep it in the message;
         // the bytes go to the codec, which decodes them by its charset
         decoder.decodeMessage(datagramBytes(msg), emitDecoded);

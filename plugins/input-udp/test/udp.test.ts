@@ -14,7 +14,7 @@ function sendDatagrams(port: number, msgs: (string | Buffer)[]): Promise<void> {
 }
 
 describe('udp input', () => {
-  it('receives logger datagrams (RFC 5424 and 3164) as one event each, with host and port', async () => {
+  it('receives logger datagrams (RFC 5424 and 3164) as one event each, with host (no port field, as Logstash)', async () => {
     const t = await start(udp, 'port => 0 host => "127.0.0.1"');
     try {
       const P = String(t.port);
@@ -27,7 +27,8 @@ describe('udp input', () => {
       assert.match(a!.get('message') as string, /^<13>1 \S+ \S+ benchtest - - \[timeQuality[^\]]*\] hello udp$/);
       assert.match(b!.get('message') as string, /^<13>[A-Z][a-z]{2} [ \d]\d [\d:]{8} \S+ benchtest: hello udp 3164$/);
       assert.equal(a!.get('host'), '127.0.0.1');
-      assert.equal(typeof a!.get('port'), 'number');
+      assert.equal(a!.get('port'), undefined);
+      assert.deepEqual(Object.keys(a!.fields).sort(), ['@timestamp', '@version', 'host', 'message']);
       assert.equal(t.metric('events'), 2);
     } finally {
       await t.stop();
@@ -52,8 +53,11 @@ describe('udp input', () => {
     const t = await start(udp, 'port => 0 host => "127.0.0.1" source_ip_fieldname => "[src][ip]"', { codecDef: jsonLines, codecOptions: { delimiter: '\n', charset: 'UTF-8' } });
     try {
       // the first datagram ends in the middle of a line: flush makes it an event of its own
-      await sendDatagrams(t.port, ['{"a":1}\n{"b":2}\n', '{"c":', '{"d":4}\n']);
-      await waitFor(() => t.sink.events.length === 4, '4 events');
+      await sendDatagrams(t.port, ['{"a":1}\n{"b":2}\n', '{"c":', '{"d":4}\n', '{"src":{"ip":"sender-said"}}\n']);
+      await waitFor(() => t.sink.events.length === 5, '5 events');
+      const own = t.sink.events.find((e) => e.get('[src][ip]') === 'sender-said');
+      assert.ok(own, 'a decoded event that has the field keeps it (Logstash sets it only when missing)');
+      t.sink.events.splice(t.sink.events.indexOf(own), 1);
       const byKey = (k: string) => t.sink.events.find((e) => e.get(k) !== undefined);
       assert.equal(byKey('a')!.get('a'), 1);
       assert.equal(byKey('b')!.get('b'), 2);
@@ -62,7 +66,7 @@ describe('udp input', () => {
       assert.equal(broken?.get('message'), '{"c":');
       for (const e of t.sink.events) {
         assert.equal(e.get('[src][ip]'), '127.0.0.1');
-        assert.equal(typeof e.get('port'), 'number');
+        assert.equal(e.get('port'), undefined);
       }
     } finally {
       await t.stop();
