@@ -5,7 +5,10 @@ import type { Counter, Gauge, MetricLabels, Metrics } from '../plugin/metrics.js
 
 /**
  * Which rule raised an alert, for the replay summary. An alert event that names its rule
- * (`[sec][desc]`, `[sec][rule]`) is taken at its word. Otherwise the rule is the one the SEC plugin
+ * (`[sec][rule]`, file:line as the SEC plugin writes it on the alert and heartbeat events it raises)
+ * is taken at its word and filed under that rule's desc= as written (so one rule is one line of the
+ * summary whatever its $1 was; `[sec][desc]`, the desc after substitution, when the rule file is not
+ * known). Otherwise the rule is the one the SEC plugin
  * counted in its `rule_matches{rule}` metric during the same step (replay/sections.ts: one event,
  * or one timer pass): a rule is counted when it matches, just before its action list runs, and a
  * Calendar rule just after its actions; so an alert goes to the rule counted last before it in its
@@ -80,11 +83,10 @@ export class Attribution {
 
   /** An alert or heartbeat left the correlate section. */
   alert(e: Event): void {
+    const named = e.get(SEC_RULE);
     const desc = e.get(SEC_DESC);
-    if (typeof desc === 'string') {
-      const rule = e.get(SEC_RULE);
-      return this.record(e, { desc, rule: typeof rule === 'string' ? rule : undefined });
-    }
+    if (typeof named === 'string') return this.record(e, { desc: this.descs.get(named) ?? (typeof desc === 'string' ? desc : named), rule: named });
+    if (typeof desc === 'string') return this.record(e, { desc });
     const d = this.depth;
     const rule = this.last[d];
     if (rule !== undefined) this.record(e, this.named(rule));

@@ -5,7 +5,7 @@
  * backslashes before masked parentheses. Two native actions beyond SEC, `alert` and `heartbeat`,
  * are parsed here into key/value templates (see native.ts).
  */
-import { parseNativeAction, type NativeSpec } from './native.js';
+import { parseNativeAction, ruleLabel, type NativeSpec } from './native.js';
 
 export const EXPRSYMBOL = '\u0000';
 
@@ -109,6 +109,8 @@ export function splitWords(s: string): string[] {
 export interface ParseCtx {
   conffile: string;
   ruleId: number;
+  /** The line the rule starts at: alert/heartbeat events name their rule as file:line. */
+  ruleLine?: number;
   /** How many action lists enclose the one being parsed (if/while/create bodies). */
   depth?: number;
 }
@@ -452,6 +454,7 @@ function parseAction(action: string, masked: string, list: string[], pc: ParseCt
   if ((m = /^(alert|heartbeat)(?:\s+(.*\S))?$/i.exec(action))) {
     const op = m[1]!.toLowerCase() as 'alert' | 'heartbeat';
     const native = parseNativeAction(op, opt(m[2]));
+    native.rule = ruleLabel(pc.conffile, pc.ruleLine ?? 0);
     return { op, a: native.values, native };
   }
 

@@ -32,6 +32,8 @@ export class Contexts {
   constructor(
     private readonly now: () => number,
     private readonly run: (list: Action[], desc: string) => void,
+    /** Told of each context whose lifetime ended, before its action list runs (the rule trace). */
+    private readonly onStale?: (name: string) => void,
   ) {
     this.internal = { time: 0, window: 0, buffer: [], action: [], desc: 'SEC internal', internal: true, aliases: new Set() };
   }
@@ -54,6 +56,12 @@ export class Contexts {
 
   entries(): IterableIterator<[string, Ctx]> {
     return this.byName.entries();
+  }
+
+  /** A soft restart: the contexts of `old` (all but its internal one) are these now. */
+  adopt(old: Contexts): void {
+    for (const [name, c] of old.byName) if (!c.internal) this.byName.set(name, c);
+    old.byName.clear();
   }
 
   /** SEC's start: the internal context's creation time. */
@@ -82,6 +90,7 @@ export class Contexts {
     if (!c.window) return true;
     if (this.now() - c.time <= c.window) return true;
     if (c.deleteInProgress) return false;
+    this.onStale?.(name);
     if (c.action.length) {
       c.deleteInProgress = true;
       const prev = this.byName.get('_THIS');

@@ -14,13 +14,14 @@ import { Children } from './children.js';
 import { evalContext, substContext, type CtxEnv, type CtxToken } from './context-expr.js';
 import { Contexts } from './contexts.js';
 import { expired, runCalendar, TYPES, type MatchFn } from './correlation/index.js';
-import { execList } from './interpreter.js';
+import { execList, execListTraced } from './interpreter.js';
 import { InputBuffers } from './input-buffer.js';
 import { EngineIo } from './io.js';
 import { nativeFields, type NativeSpec } from './native.js';
 import type { PerlRegex } from './perl-regex.js';
 import type { Cond, Pattern, Rule, RuleFile } from './rules.js';
-import type { LogLevel, Oper, Runtime } from './runtime.js';
+import { opKey, type LogLevel, type Oper, type Runtime } from './runtime.js';
+import type { Trace } from './trace.js';
 import { ActionVars, EMPTY, substString, type Vars } from './subst.js';
 import { fromBytes, perlSplitLines } from './bytes.js';
 import { perlCtime } from './timevars.js';
@@ -35,7 +36,8 @@ export interface EngineHooks {
   now(): number;
   /** Synthetic events as they are matched, native alert/heartbeat events (UTF-8 strings). */
   emitEvent?(line: string, context: string): void;
-  emitNative?(kind: 'alert' | 'heartbeat', fields: Record<string, unknown>): void;
+  /** `from`: the rule (file:line) whose action list raised it and that list's %s (UTF-8). */
+  emitNative?(kind: 'alert' | 'heartbeat', fields: Record<string, unknown>, from: { rule?: string; desc: string }): void;
   /** Relative paths in write/owritecl resolve here. */
   workingDir: string;
   /** `write -` and report without a command. */
@@ -53,6 +55,20 @@ export interface EngineOptions {
   allowShell?: boolean;
   /** Name of the input source for $+{_inputsrc} and the _FILE_EVENT_ internal context. */
   inputName?: string;
+  /** The rule trace (debug level): given, the engine is built with its hooks; absent, it has none. */
+  trace?: Trace;
+}
+
+/** What a soft restart carried from the engine of the old rule files to a new one (adopt). */
+export interface Handover {
+  /** Operations of rules whose text is unchanged, now the new rules' operations. */
+  kept: number;
+  /** Operations of rules that changed or are gone. */
+  dropped: number;
+  /** Rules whose text is unchanged (state kept), and rules new or changed (start afresh). */
+  sameRules: number;
+  newRules: number;
+  contexts: number;
 }
 
 export class SecEngine implements Runtime, CtxEnv {
@@ -80,6 +96,11 @@ export class SecEngine implements Runtime, CtxEnv {
   private readonly intcontexts: boolean;
   private readonly inputName: string;
   private started = false;
+  /** The engine took over the state of an earlier one (adopt): start() is sec's soft restart, not its startup. */
+  private adopted = false;
+  /** The engine handed its state on (handOver): it neither matches nor shuts down any more. */
+  private handedOver = false;
+  readonly trace?: Trace;
   processedLines = 0;
 
   constructor(
@@ -113,7 +134,28 @@ export class SecEngine implements Runtime, CtxEnv {
     const now = () => hooks.now();
     const log = (level: LogLevel, msg: string) => this.log(level, msg);
     this.vars = new ActionVars(now);
-    this.contexts = new Contexts(now, (list, desc) => void this.execList(list, desc));
+    const trace = opts.trace;
+    if (trace) {
+      // the trace hooks, built in only at debug level: own properties over the plain methods
+      this.trace = trace;
+      this.execList = (list, desc) => execListTraced(this, list, desc, trace);
+      this.counted = (r) => {
+        trace.matched(r, this.lines.text(1), this.lines.synthetic);
+        r.matchCount++;
+        this.hooks.onMatch?.(r);
+      };
+    }
+    this.contexts = new Contexts(
+      now,
+      trace
+        ? (list, desc) => {
+            const rule = trace.rule;
+            this.execList(list, desc);
+            trace.rule = rule;
+          }
+        : (list, desc) => void this.execList(list, desc),
+      trace ? (name) => trace.stale(name) : undefined,
+    );
     this.io = new EngineIo(hooks, (msg) => this.log('warn', msg));
     this.children = new Children({ cwd: hooks.workingDir, allowShell: !!opts.allowShell, log, line: (text, ctx) => void this.events.push([text, ctx]) });
   }
@@ -124,14 +166,14 @@ export class SecEngine implements Runtime, CtxEnv {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** SEC startup: SEC_STARTUP (with intevents), then the first timer pass. */
+  /** SEC startup: SEC_STARTUP (with intevents), then the first timer pass; after adopt, SEC_SOFTRESTART instead. */
   start(): void {
     if (this.started) return;
     this.started = true;
     const t = this.now();
     this.contexts.startInternal(t);
     this.vars.setTime(t);
-    if (this.intevents) this.matchEvent('SEC_STARTUP', true, SECEVENT_INT_CONTEXT);
+    if (this.intevents) this.matchEvent(this.adopted ? 'SEC_SOFTRESTART' : 'SEC_STARTUP', true, SECEVENT_INT_CONTEXT);
     this.processLists();
     this.lastCleanup = this.now();
   }
@@ -142,7 +184,7 @@ export class SecEngine implements Runtime, CtxEnv {
 
   /** End of input (sec --notail at EOF): SEC_SHUTDOWN with intevents; pending timers are dropped. */
   shutdown(): void {
-    if (!this.started) return;
+    if (!this.started || this.handedOver) return;
     if (this.intevents) this.matchEvent('SEC_SHUTDOWN', true, SECEVENT_INT_CONTEXT);
     this.io.closeAll();
     this.children.killAll();
@@ -324,11 +366,15 @@ export class SecEngine implements Runtime, CtxEnv {
       this.pending = keep;
     }
     if (this.calendar.length) runCalendar(this, this.calendar, this.now());
+    const trace = this.trace;
     for (const key of [...this.ops.keys()]) {
       const op = this.ops.get(key);
       if (!op) continue;
       const time = this.now();
-      if (expired(op, time)) TYPES[op.type].expire!(this, op, time);
+      if (expired(op, time)) {
+        if (trace) trace.rule = op.rule;
+        TYPES[op.type].expire!(this, op, time);
+      }
     }
   }
 
@@ -354,8 +400,74 @@ export class SecEngine implements Runtime, CtxEnv {
     this.deferred.push(fn);
   }
 
-  emitNative(spec: NativeSpec, values: string[]): void {
-    this.hooks.emitNative?.(spec.kind, nativeFields(spec, values));
+  emitNative(spec: NativeSpec, values: string[], desc: string): void {
+    this.hooks.emitNative?.(spec.kind, nativeFields(spec, values), { rule: spec.rule, desc: fromBytes(desc) });
+  }
+
+  // ---------------------------------------------------------------- soft restart
+
+  /**
+   * The first half of sec's soft restart (SIGABRT), on the engine of the old rule files:
+   * SEC_PRE_SOFTRESTART with intevents (the synthetic events it creates wait for the new rules),
+   * output files closed, child processes ended. The state is then the next engine's (adopt);
+   * this one does nothing more, shutdown included.
+   */
+  handOver(): void {
+    if (!this.started) this.start();
+    if (this.handedOver) return;
+    if (this.intevents) this.matchEvent('SEC_PRE_SOFTRESTART', true, SECEVENT_INT_CONTEXT);
+    this.io.closeAll();
+    this.children.killAll();
+    this.handedOver = true;
+  }
+
+  /**
+   * The second half, on the engine of the new rule files before it starts: it takes the contexts,
+   * the action-list variables, the delayed and queued events, and the operations of every rule
+   * whose text did not change (matched by the rule file and the rule's normalised text, so a rule
+   * that moved keeps its windows and a rule edited or removed loses them), with its match count
+   * and a Calendar rule's last run. sec keeps operations per rule file: those of a file that
+   * changed all end there.
+   */
+  adopt(old: SecEngine): Handover {
+    if (this.started) throw new Error('adopt: the engine has started');
+    if (!old.handedOver) old.handOver();
+    const byText = ruleIndex(this.files);
+    const newOf = new Map<Rule, Rule>();
+    for (const [k, r] of ruleIndex(old.files)) {
+      const n = byText.get(k);
+      if (n) newOf.set(r, n);
+    }
+    for (const [o, n] of newOf) {
+      n.matchCount = o.matchCount;
+      if (o.last !== undefined) n.last = o.last;
+    }
+    let kept = 0;
+    let dropped = 0;
+    for (const op of old.ops.values()) {
+      const r = newOf.get(op.rule);
+      if (!r) {
+        dropped++;
+        continue;
+      }
+      const key = opKey(r.file, r.id, op.desc);
+      op.key = key;
+      op.rule = r;
+      this.ops.set(key, op);
+      r.ops?.set(key, op);
+      kept++;
+    }
+    old.ops.clear();
+    this.contexts.adopt(old.contexts);
+    for (const [k, v] of old.vars) this.vars.set(k, v);
+    this.pending.push(...old.pending);
+    this.events.push(...old.events);
+    old.events.length = 0;
+    this.processedLines = old.processedLines;
+    this.adopted = true;
+    let rules = 0;
+    for (const f of this.files) rules += f.rules.length;
+    return { kept, dropped, sameRules: newOf.size, newRules: rules - newOf.size, contexts: this.contexts.size };
   }
 
   // ---------------------------------------------------------------- inspection
@@ -387,6 +499,19 @@ export class SecEngine implements Runtime, CtxEnv {
     for (const [k, v] of this.vars) if (!k.startsWith('.') && k !== '%' && v !== undefined) out.push(`  %${k} = ${v}`);
     return fromBytes(out.join('\n') + '\n');
   }
+}
+
+/** Each rule by its file, its normalised text and which of the rules with that text in the file it is. */
+function ruleIndex(files: RuleFile[]): Map<string, Rule> {
+  const out = new Map<string, Rule>();
+  for (const f of files)
+    for (const r of f.rules) {
+      const base = f.file + '\0' + r.text + '\0';
+      let n = 0;
+      while (out.has(base + n)) n++;
+      out.set(base + n, r);
+    }
+  return out;
 }
 
 function filterDefined(o: Record<string, string | undefined>): Vars {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { definePlugin, opt, ConfigError, Event, Timestamp, fieldRef, valueToString, type Counter } from '@pipeline/core';
-import { SecEngine } from './engine.js';
+import { SecEngine, type Handover } from './engine.js';
+import { Trace, TRACE_LIMIT } from './trace.js';
 import { loadRuleFiles, formatRuleError } from './loader.js';
 import { toBytes, fromBytes } from './bytes.js';
 import type { Rule } from './rules.js';
@@ -18,6 +19,20 @@ export { migrateRuleFile } from './migrate.js';
 export { SecEngine } from './engine.js';
 export { compileRuleFile, type RuleError, type RuleFile } from './rules.js';
 export { toBytes, fromBytes } from './bytes.js';
+
+/**
+ * A reload that recreates a sec block (its rule files or options changed) creates the new
+ * instance first and flushes and closes the old one when the new configuration takes over, before
+ * the new one sees an event. Instances of one block find each other here, by the running
+ * pipeline (its stop signal: one per pipeline, the same across its reloads) and the plugin id: the old one's final flush hands its engine to the newest live instance of its block,
+ * which adopts the state of every unchanged rule (sec's soft restart, per rule) before it starts.
+ */
+interface Live {
+  /** Takes the engine (and event clock) of the instance it replaces. */
+  take(old: SecEngine, evNow: number): void;
+  closed: boolean;
+}
+const running = new WeakMap<AbortSignal, Map<string, Live[]>>();
 
 export interface SecInstance {
   filter(event: Event, emit: (e: Event) => void): boolean;
@@ -65,6 +80,9 @@ export default definePlugin({
     const now = () => (eventTime ? Math.max(evNow, 0) : Math.floor(ctx.clock.now() / 1000));
     let emit: ((e: Event) => void) | undefined;
     const stamp = () => new Timestamp(eventTime ? now() * 1000 : ctx.clock.now());
+    // the rule trace: decided once, here; without debug the engine has no trace hooks at all
+    const trace = ctx.logger.isLevelEnabled('debug') ? new Trace((msg) => ctx.logger.debug(msg), () => ctx.clock.now()) : undefined;
+    if (trace) ctx.logger.debug(`sec: rule trace on: rule matches, context operations and actions at debug level, at most ${TRACE_LIMIT} lines a second`);
     const counters = new Map<Rule, Counter>();
     const matches = ctx.metrics.counter('matches');
     const opsGauge = ctx.metrics.gauge('operations');
@@ -78,9 +96,10 @@ export default definePlugin({
         emitEvent(line, context) {
           emit?.(new Event({ message: fromBytes(line), '@timestamp': stamp(), tags: [o.event_tag], sec: { context } }));
         },
-        emitNative(kind, fields) {
+        emitNative(kind, fields, from) {
           const message = String(kind === 'alert' ? (fields.text ?? fields.event ?? '') : `heartbeat ${fields.origin ?? ''}`);
-          emit?.(new Event({ message, '@timestamp': stamp(), [kind]: fields, tags: [kind] }));
+          const sec = from.rule === undefined ? { desc: from.desc } : { rule: from.rule, desc: from.desc };
+          emit?.(new Event({ message, '@timestamp': stamp(), [kind]: fields, tags: [kind], sec }));
         },
         log(level, msg) {
           ctx.logger[level](msg);
@@ -92,8 +111,53 @@ export default definePlugin({
           c.inc();
         },
       },
-      { intevents: o.intevents, intcontexts: o.intcontexts, allowShell: o.allow_shell },
+      { intevents: o.intevents, intcontexts: o.intcontexts, allowShell: o.allow_shell, trace },
     );
+
+    // a reload: the block's instance before this one hands over its state at its final flush
+    let blocks = running.get(ctx.signal);
+    if (!blocks) running.set(ctx.signal, (blocks = new Map()));
+    const blockKey = ctx.id;
+    let block = blocks.get(blockKey);
+    if (!block) blocks.set(blockKey, (block = []));
+    const me: Live = {
+      closed: false,
+      take(old, oldNow) {
+        const h: Handover = engine.adopt(old);
+        if (eventTime && oldNow > evNow) evNow = oldNow;
+        ctx.logger.info(
+          { operations_kept: h.kept, operations_dropped: h.dropped, rules_unchanged: h.sameRules, rules_new_or_changed: h.newRules, contexts: h.contexts },
+          `sec: soft restart: ${h.kept} operation(s) of unchanged rules kept, ${h.dropped} of changed or removed rules dropped; ${h.contexts} context(s) kept`,
+        );
+      },
+    };
+    block.push(me);
+    /** The newest live instance of the block, when it is not this one: the one to hand over to. */
+    const successor = (): Live | undefined => {
+      const list = blocks.get(blockKey) ?? [];
+      if (ctx.signal.aborted) return undefined;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const l = list[i]!;
+        if (l === me) return undefined;
+        if (!l.closed) return l;
+      }
+      return undefined;
+    };
+    const leave = () => {
+      me.closed = true;
+      const list = blocks.get(blockKey);
+      if (!list) return;
+      const i = list.indexOf(me);
+      if (i >= 0) list.splice(i, 1);
+      if (!list.length) blocks.delete(blockKey);
+    };
+    /** The end of this instance: its state goes to the block's next instance, or (none) sec's shutdown. */
+    const finish = () => {
+      const next = successor();
+      leave();
+      if (next) next.take(engine, evNow);
+      else engine.shutdown();
+    };
 
     const sourceRef = fieldRef(o.source);
     const textOf = (e: Event): string | undefined => {
@@ -134,16 +198,17 @@ export default definePlugin({
           engine.drain();
         }
         engine.flushOutputs();
+        trace?.tick();
         if (final && !closed) {
           closed = true;
-          engine.shutdown();
+          finish();
         }
         gauges();
       },
       close() {
         if (!closed) {
           closed = true;
-          engine.shutdown();
+          finish();
         }
       },
       dump() {

@@ -10,6 +10,7 @@ import { TYPES } from './correlation/index.js';
 import type { Ctx } from './contexts.js';
 import type { Rule } from './rules.js';
 import { opKey, type Runtime } from './runtime.js';
+import type { Trace } from './trace.js';
 
 export type Handler = (rt: Runtime, a: Action, desc: string) => number | void;
 
@@ -70,7 +71,7 @@ const ctxField =
   };
 
 /** alert, heartbeat: the values substituted, decoded, and handed to the host as fields. */
-const native: Handler = (rt, a, d) => rt.emitNative(a.native!, a.native!.values.map((v) => fromBytes(rt.vars.expand(v, d))));
+const native: Handler = (rt, a, d) => rt.emitNative(a.native!, a.native!.values.map((v) => fromBytes(rt.vars.expand(v, d))), d);
 
 /** reset: the operation of one rule (or of every rule of the file) for the description ends. */
 const reset: Handler = (rt, a, d) => {
@@ -224,6 +225,17 @@ export const ACTIONS: Readonly<Record<Op, Handler>> = {
   break: () => -1,
   continue: () => 0,
 };
+
+/** execList with each action told to the rule trace before it runs (the engine uses it only at debug level). */
+export function execListTraced(rt: Runtime, list: Action[], desc: string, trace: Trace): number {
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i]!;
+    trace.action(rt, a, desc);
+    const k = (ACTIONS[a.op] ?? unsupported)(rt, a, desc);
+    if (k !== undefined && k <= 0) return k;
+  }
+  return 1;
+}
 
 /** Runs an action list, `desc` as %s: 1 done, 0 `continue`, -1 `break`. */
 export function execList(rt: Runtime, list: Action[], desc: string): number {

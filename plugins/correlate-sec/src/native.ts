@@ -12,10 +12,15 @@
  * line contains can add a parameter, and the values only ever become event fields — no shell.
  * A value containing `;` must be wrapped in parentheses like any SEC action parameter.
  */
+import { basename } from 'node:path';
 import { ActionError } from './actions.js';
 
 export const ALERT_KEYS = ['resource', 'event', 'environment', 'severity', 'correlate', 'status', 'service', 'group', 'value', 'text', 'tags', 'origin', 'type', 'timeout', 'raw_data'] as const;
-export const HEARTBEAT_KEYS = ['origin', 'timeout', 'tags'] as const;
+export const HEARTBEAT_KEYS = ['origin', 'timeout', 'tags', 'environment', 'severity'] as const;
+/** heartbeat's environment and severity go where `alerta heartbeat -E ENV --severity SEV` puts them: into attributes. */
+const HEARTBEAT_ATTRIBUTES = new Set(['environment', 'severity']);
+/** Severities Alerta refuses on a heartbeat (as `alerta heartbeat` does): a heartbeat alarm is never a normal one. */
+const NORMAL_SEVERITIES = ['normal', 'ok', 'cleared'];
 /** Alerta's list-valued fields: comma-separated in the rule. */
 export const LIST_KEYS = new Set(['correlate', 'service', 'tags']);
 export const SEVERITIES = ['security', 'critical', 'major', 'minor', 'warning', 'indeterminate', 'informational', 'normal', 'ok', 'cleared', 'debug', 'trace', 'unknown'];
@@ -25,6 +30,13 @@ export interface NativeSpec {
   /** Field names, parallel to `values` (attributes as "attributes.NAME"). */
   keys: string[];
   values: string[];
+  /** The rule the action belongs to, as file:line (the file's base name, as the rule metrics name it). */
+  rule?: string;
+}
+
+/** A rule as metrics, traces and alert events name it: the rule file's base name and the rule's first line. */
+export function ruleLabel(file: string, line: number): string {
+  return `${basename(file)}:${line}`;
 }
 
 /** Tokenises `key=value ...` into parallel arrays; throws on anything else. */
@@ -77,11 +89,17 @@ export function parseNativeAction(kind: 'alert' | 'heartbeat', text: string): Na
   keys.forEach((k, i) => {
     if (!allowed.includes(k) && !/^attributes\.[A-Za-z_][\w-]*$/.test(k))
       throw new ActionError(`${kind}: unknown parameter '${k}' (known: ${allowed.join(', ')}, attributes.NAME)`);
-    if (seen.has(k)) throw new ActionError(`${kind}: parameter '${k}' given twice`);
-    seen.add(k);
+    const field = kind === 'heartbeat' && HEARTBEAT_ATTRIBUTES.has(k) ? `attributes.${k}` : k;
+    if (seen.has(field)) {
+      const name = field.replace('attributes.', '');
+      throw new ActionError(kind !== 'heartbeat' || !HEARTBEAT_ATTRIBUTES.has(name) ? `${kind}: parameter '${k}' given twice` : `${kind}: attribute '${name}' given twice (${name}= and attributes.${name}= set the same attribute)`);
+    }
+    seen.add(field);
     const v = values[i]!;
     if (k === 'severity' && !/[$%]/.test(v) && !SEVERITIES.includes(v.toLowerCase()))
-      throw new ActionError(`alert: severity '${v}' is not one Alerta accepts (${SEVERITIES.join(', ')})${v.toLowerCase() === 'information' ? "; use 'informational'" : ''}`);
+      throw new ActionError(`${kind}: severity '${v}' is not one Alerta accepts (${SEVERITIES.join(', ')})${v.toLowerCase() === 'information' ? "; use 'informational'" : ''}`);
+    if (kind === 'heartbeat' && k === 'severity' && NORMAL_SEVERITIES.includes(v.toLowerCase()))
+      throw new ActionError(`heartbeat: severity '${v}' is a normal one, which Alerta refuses on a heartbeat; use one of ${SEVERITIES.filter((s) => !NORMAL_SEVERITIES.includes(s)).join(', ')}`);
     if (k === 'timeout' && !/[$%]/.test(v) && !/^\d+$/.test(v)) throw new ActionError(`${kind}: timeout '${v}' is not a whole number of seconds`);
   });
   if (kind === 'alert') {
@@ -98,6 +116,8 @@ export function nativeFields(spec: NativeSpec, values: string[]): Record<string,
     const v = values[i]!;
     if (k.startsWith('attributes.')) {
       (attrs ??= {})[k.slice('attributes.'.length)] = v;
+    } else if (spec.kind === 'heartbeat' && HEARTBEAT_ATTRIBUTES.has(k)) {
+      (attrs ??= {})[k] = k === 'severity' ? v.toLowerCase() : v;
     } else if (LIST_KEYS.has(k)) {
       out[k] = v.split(',').map((x) => x.trim()).filter((x) => x.length);
     } else if (k === 'timeout') {

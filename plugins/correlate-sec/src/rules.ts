@@ -102,6 +102,11 @@ export interface Rule {
   /** Pair/PairWithWindow: live operations started by this rule, by key */
   ops?: Map<string, unknown>;
   matchCount: number;
+  /**
+   * The rule's text, normalised: its keyword=value fields (continuations joined, `rem` left out)
+   * sorted by keyword, one a line. A reload keeps the operations of a rule whose text is unchanged.
+   */
+  text: string;
 }
 
 export interface RuleFile {
@@ -354,6 +359,8 @@ interface Compiler {
   file: string;
   opts: LoadOptions;
   ruleId: number;
+  /** The line the rule starts at (native actions name their rule by it). */
+  ruleLine: number;
   /** Where warnings go (messages start with "warning:"); the rule still loads. */
   errors: RuleError[];
 }
@@ -362,7 +369,7 @@ function actionList(c: Compiler, f: RawField | undefined): Action[] {
   if (!f) return [];
   let list: Action[];
   try {
-    list = parseActionList(f.value, { conffile: c.file, ruleId: c.ruleId });
+    list = parseActionList(f.value, { conffile: c.file, ruleId: c.ruleId, ruleLine: c.ruleLine });
   } catch (e) {
     if (e instanceof ActionError) throw new RuleErr(`invalid action list: ${e.message}`, f.line);
     throw e;
@@ -423,7 +430,7 @@ function checkRule(c: Compiler, fields: Map<string, RawField>, start: number, rf
   const typeF = fields.get('type');
   if (!typeF) throw new RuleErr("rule has no 'type' keyword", start);
   const T = typeF.value.toUpperCase();
-  const base = (type: RuleType, c1: Cond): Rule => ({ type, id: c.ruleId, file: c.file, line: start, c1, desc: '', action: [], window: 0, thresh: 0, window2: 0, thresh2: 0, matchCount: 0 });
+  const base = (type: RuleType, c1: Cond): Rule => ({ type, id: c.ruleId, file: c.file, line: start, c1, desc: '', action: [], window: 0, thresh: 0, window2: 0, thresh2: 0, matchCount: 0, text: '' });
 
   const eg = /^EVENTGROUP(?:0*\B)?([0-9]*)$/.exec(T);
   if (eg) {
@@ -619,13 +626,17 @@ export function compileRuleFile(text: string, file: string, opts: LoadOptions, e
   // label indexes count valid rules only, like sec's $i
   const labelAt: { name: string; index: number }[] = [];
   let li = 0;
-  const c: Compiler = { file, opts, ruleId: 0, errors };
+  const c: Compiler = { file, opts, ruleId: 0, ruleLine: 0, errors };
   rules.forEach((raw, idx) => {
     while (li < labels.length && labels[li]!.index <= idx) labelAt.push({ name: labels[li]!.name, index: rf.rules.length }), li++;
     c.ruleId = rf.rules.length;
+    c.ruleLine = raw.start;
     try {
       const r = checkRule(c, raw.fields, raw.start, rf);
-      if (r !== 'options') rf.rules.push(r);
+      if (r !== 'options') {
+        r.text = normalisedText(raw.fields);
+        rf.rules.push(r);
+      }
     } catch (e) {
       if (e instanceof RuleErr) errors.push({ file, line: e.line ?? raw.start, message: e.message });
       else if (e instanceof PerlRegexError || e instanceof ActionError || e instanceof ContextExprError) errors.push({ file, line: raw.start, message: e.message });
@@ -635,6 +646,14 @@ export function compileRuleFile(text: string, file: string, opts: LoadOptions, e
   while (li < labels.length) labelAt.push({ name: labels[li]!.name, index: rf.rules.length }), li++;
   resolveLabels(rf, labelAt, errors);
   return rf;
+}
+
+/** A rule's fields as one text that does not depend on their order, their line or the comments between them. */
+function normalisedText(fields: Map<string, RawField>): string {
+  return [...fields.keys()]
+    .sort()
+    .map((k) => k + '=' + fields.get(k)!.value)
+    .join('\n');
 }
 
 export function readRuleFile(path: string, opts: LoadOptions, errors: RuleError[]): RuleFile | undefined {

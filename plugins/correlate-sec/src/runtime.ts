@@ -13,6 +13,7 @@ import type { NativeSpec } from './native.js';
 import type { PerlRegex } from './perl-regex.js';
 import type { Cond, Pattern, Rule, RuleFile } from './rules.js';
 import type { ActionVars, Vars } from './subst.js';
+import type { Trace } from './trace.js';
 
 /** One correlation operation (SEC's %corr_list entry); which fields are set depends on the type. */
 export interface Oper {
@@ -82,6 +83,8 @@ export interface Runtime {
   queueEvents(after: number, text: string, context: string): void;
   /** Work for the next timer pass (a script's exit). */
   defer(fn: () => void): void;
-  /** alert/heartbeat: the fields to the host. */
-  emitNative(spec: NativeSpec, values: string[]): void;
+  /** alert/heartbeat: the fields to the host; `desc` is the %s of the action list (a byte string). */
+  emitNative(spec: NativeSpec, values: string[], desc: string): void;
+  /** The rule trace, at debug level only (the timer pass tells it which rule's window ended). */
+  readonly trace?: Trace;
 }

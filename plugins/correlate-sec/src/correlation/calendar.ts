@@ -24,6 +24,7 @@ export function runCalendar(rt: Runtime, rules: Rule[], time: number): void {
     if (!c.day.has(t.day) && !(t.lastDay && c.day.has(0))) continue;
     if (!c.month.has(t.month) || !c.wday.has(t.wday) || !c.year.has(t.year % 100)) continue;
     if (!r.c1.ctx || !r.c1.ctx.length || rt.ctxTrue(r.c1.ctx)) {
+      if (rt.trace) rt.trace.calendar(r, stamp);
       rt.execList(r.action, r.desc);
       r.last = stamp;
       rt.counted(r);
