@@ -5,6 +5,8 @@ import type Mail from 'nodemailer/lib/mailer';
 import {
   compileTemplate,
   DeliveryLoop,
+  fieldRef,
+  type FieldRef,
   spoolPath,
   Spool,
   valueToString,
@@ -17,7 +19,7 @@ import {
   type Template,
   type TimerHandle,
 } from '@pipeline/core';
-import { composeDigest, type DigestEntry } from './digest.js';
+import { composeDigest, heldSummary, withHeld, type DigestEntry, type HeldBack } from './digest.js';
 import { mailKey } from './idempotency.js';
 import { compileMail, envelopeOf, type MailTemplateOptions, type RenderedMail } from './mail.js';
 import { classifySmtpError, createSmtpTransport, type SmtpOptions } from './smtp.js';
@@ -29,6 +31,10 @@ export interface EmailOutputOptions extends MailTemplateOptions, SmtpOptions {
   throttleCount: number;
   throttlePeriodMs: number;
   throttleKey?: string;
+  /** Field holding a mail's severity (throttleExempt). */
+  severityField: string;
+  /** Severities (lower case) never throttled. */
+  throttleExempt: string[];
   digestWindowMs: number;
   digestKey?: string;
   digestMaxEvents: number;
@@ -43,6 +49,13 @@ export interface EmailOutputOptions extends MailTemplateOptions, SmtpOptions {
 }
 
 const THROTTLE_STATE = 'email.throttle';
+/** Throttle keys whose held-back mails are remembered (the oldest key is forgotten beyond). */
+const MAX_HELD_KEYS = 1000;
+/** Held-back mails listed per key; more are only counted. */
+const MAX_HELD_LISTED = 20;
+/** Throttled mails logged per minute; the rest are summed up in the next line. */
+const LOG_BURST = 5;
+const LOG_WINDOW_MS = 60_000;
 
 /**
  * The email output. Every event's mail is rendered and made safe at once, then either spooled
@@ -65,6 +78,15 @@ export class EmailOutput implements OutputInstance {
   private readonly stagedKeys = new Set<string>();
   private readonly stagedCounts = new Map<string, number>();
   private readonly digestTimers = new Map<string, TimerHandle>();
+  /** Per throttle key: the mails held back since its last mail, and when the next may go. */
+  private readonly held = new Map<string, HeldBack & { envelope: RenderedMail; timer?: TimerHandle }>();
+  private readonly severity: FieldRef;
+  private readonly exempt: ReadonlySet<string>;
+  private readonly heldForgotten: Counter;
+  private readonly exempted: Counter;
+  private logWindow = -Infinity;
+  private logged = 0;
+  private unlogged = 0;
   private closed = false;
 
   /** Opens the spool (waiting while its disk is full), then the output. */
@@ -94,6 +116,10 @@ export class EmailOutput implements OutputInstance {
     this.spool = spool;
     this.throttle = new Throttle(o.throttleCount, o.throttlePeriodMs, ctx.clock, (s) => this.spool.setState(THROTTLE_STATE, s), this.spool.getState(THROTTLE_STATE));
     this.throttled = ctx.metrics.counter('throttled');
+    this.heldForgotten = ctx.metrics.counter('throttled_unlisted');
+    this.exempted = ctx.metrics.counter('throttle_exempted');
+    this.severity = fieldRef(o.severityField);
+    this.exempt = new Set(o.throttleExempt.map((s) => s.toLowerCase()));
     this.digested = ctx.metrics.counter('digested');
     this.loop = new DeliveryLoop({
       spool: this.spool,
@@ -139,26 +165,107 @@ export class EmailOutput implements OutputInstance {
         continue;
       }
       const envelope = envelopeOf(r.mail);
-      if (this.o.digestWindowMs > 0) await this.addToDigest(`${envelope}\u0000${this.digestKey ? headerValue(this.digestKey.render(fields)) : r.mail.subject}`, key, r.mail);
-      else await this.sendOne(`${envelope}\u0000${this.throttleKey ? headerValue(this.throttleKey.render(fields)) : r.mail.subject}`, key, r.mail);
+      const exempt = this.isExempt(fields);
+      if (this.o.digestWindowMs > 0) await this.addToDigest(`${envelope}\u0000${this.digestKey ? headerValue(this.digestKey.render(fields)) : r.mail.subject}`, key, r.mail, exempt);
+      else await this.sendOne(`${envelope}\u0000${this.throttleKey ? headerValue(this.throttleKey.render(fields)) : r.mail.subject}`, key, r.mail, exempt);
     }
   }
 
-  private async sendOne(throttleKey: string, key: string, mail: RenderedMail): Promise<void> {
-    if (this.throttle.waitMs(throttleKey) > 0) {
-      this.throttled.inc();
-      this.ctx.logger.debug({ subject: mail.subject }, 'email: throttled, mail dropped');
+  /** A mail whose severity is in throttle_exempt (critical, by default) is never throttled. */
+  private isExempt(fields: Event['fields']): boolean {
+    if (this.exempt.size === 0 || !this.throttle.enabled) return false;
+    const v = this.severity.get(fields);
+    return typeof v === 'string' && this.exempt.has(v.toLowerCase());
+  }
+
+  private async sendOne(throttleKey: string, key: string, mail: RenderedMail, exempt: boolean): Promise<void> {
+    if (exempt) {
+      this.exempted.inc();
+      await this.spoolMail(key, mail); // not counted against the key's allowance
       return;
     }
+    const wait = this.throttle.waitMs(throttleKey);
+    if (wait > 0) {
+      this.hold(throttleKey, mail, wait);
+      return;
+    }
+    const h = this.held.get(throttleKey);
+    if (!(await this.spoolMail(key, h ? withHeld(mail, h) : mail))) return;
+    this.throttle.record(throttleKey);
+    if (h) this.dropHeld(throttleKey);
+  }
+
+  /** Spools a mail; false when a mail with the same key is already waiting (not spooled twice). */
+  private async spoolMail(key: string, mail: RenderedMail): Promise<boolean> {
     const duplicates = this.loop.counters.duplicates.value;
     const spooled = this.loop.enqueue([{ payload: JSON.stringify(mail), key }]);
     if (spooled !== undefined) await spooled; // a full disk: once it is on disk
     // a mail still waiting in the spool under the same key is not spooled twice, nor counted twice
-    if (this.loop.counters.duplicates.value === duplicates) this.throttle.record(throttleKey);
+    return this.loop.counters.duplicates.value === duplicates;
   }
 
-  private async addToDigest(group: string, key: string, mail: RenderedMail): Promise<void> {
-    const entry: DigestEntry = { key, mail };
+  /**
+   * A mail over the limit: counted, logged (at most LOG_BURST a minute), and kept for the next
+   * mail of its key, which lists it; if none comes by the time the throttle allows one, a mail
+   * listing the held-back ones goes then.
+   */
+  private hold(throttleKey: string, mail: RenderedMail, waitMs: number): void {
+    this.throttled.inc();
+    const at = mail.at ?? new Date(this.ctx.clock.now()).toISOString();
+    let h = this.held.get(throttleKey);
+    if (!h) {
+      if (this.held.size >= MAX_HELD_KEYS) {
+        const [oldest, o] = this.held.entries().next().value!;
+        this.heldForgotten.inc(o.count);
+        this.dropHeld(oldest);
+      }
+      h = { count: 0, since: at, listed: [], envelope: mail };
+      this.held.set(throttleKey, h);
+    }
+    h.count++;
+    if (h.listed.length < MAX_HELD_LISTED) h.listed.push({ at, subject: mail.subject, text: mail.text });
+    else this.heldForgotten.inc();
+    if (!h.timer) h.timer = this.ctx.clock.setTimeout(() => this.sendHeld(throttleKey), waitMs);
+    this.logThrottled(throttleKey, mail, h.count, waitMs);
+  }
+
+  private logThrottled(throttleKey: string, mail: RenderedMail, count: number, waitMs: number): void {
+    const now = this.ctx.clock.now();
+    if (now - this.logWindow >= LOG_WINDOW_MS) {
+      if (this.unlogged > 0) this.ctx.logger.warn({ throttled: this.unlogged }, `email: ${this.unlogged} more mails throttled (not logged one by one)`);
+      this.logWindow = now;
+      this.logged = 0;
+      this.unlogged = 0;
+    }
+    if (this.logged++ < LOG_BURST) {
+      const k = throttleKey.slice(throttleKey.indexOf('\u0000') + 1);
+      this.ctx.logger.warn({ subject: mail.subject, throttle_key: k, held_for_key: count, next_mail_in_s: Math.ceil(waitMs / 1000) }, 'email: throttled; the mail is listed in the next mail of its key');
+    } else this.unlogged++;
+  }
+
+  /** The throttle allows a mail of the key again and none came: the held-back ones go as one mail. */
+  private sendHeld(throttleKey: string): void {
+    const h = this.held.get(throttleKey);
+    if (!h || this.closed) return;
+    h.timer = undefined;
+    const wait = this.throttle.waitMs(throttleKey);
+    if (wait > 0) {
+      h.timer = this.ctx.clock.setTimeout(() => this.sendHeld(throttleKey), wait);
+      return;
+    }
+    const mail = heldSummary(h.envelope, h);
+    const id = createHash('sha256').update(throttleKey).update('\u0000').update(h.since).update(String(h.count)).digest('base64url');
+    this.dropHeld(throttleKey);
+    void this.spoolMail(`held:${id}`, mail).then((spooled) => spooled && this.throttle.record(throttleKey));
+  }
+
+  private dropHeld(throttleKey: string): void {
+    this.held.get(throttleKey)?.timer?.cancel();
+    this.held.delete(throttleKey);
+  }
+
+  private async addToDigest(group: string, key: string, mail: RenderedMail, exempt: boolean): Promise<void> {
+    const entry: DigestEntry = exempt ? { key, mail, exempt } : { key, mail };
     const payload = JSON.stringify(entry);
     const staged = this.loop.write(() => this.spool.stage(group, payload));
     if (staged !== undefined) await staged; // a full disk: once it is on disk
@@ -184,14 +291,16 @@ export class EmailOutput implements OutputInstance {
     if (this.closed) return;
     const rows = this.spool.staged(group);
     if (rows.length === 0) return;
-    const wait = this.throttle.waitMs(group);
+    const entries = rows.map((r) => JSON.parse(r.payload) as DigestEntry);
+    // a digest holding an exempt (critical) event is not held back
+    const exempt = entries.some((e) => e.exempt === true);
+    const wait = exempt ? 0 : this.throttle.waitMs(group);
     if (wait > 0) {
       // over the limit: the events stay staged and go with the next digest the throttle allows
       this.throttled.inc();
       this.scheduleDigest(group, this.ctx.clock.now() + wait);
       return;
     }
-    const entries = rows.map((r) => JSON.parse(r.payload) as DigestEntry);
     const mail = composeDigest(entries);
     const h = createHash('sha256');
     for (const e of entries) h.update(e.key).update('\u0000');
@@ -205,7 +314,8 @@ export class EmailOutput implements OutputInstance {
       this.stagedKeys.delete(e.key);
     }
     this.stagedCounts.delete(group);
-    this.throttle.record(group);
+    if (exempt) this.exempted.inc();
+    else this.throttle.record(group);
     if (entries.length > 1) this.digested.inc(entries.length);
     this.loop.kick();
   }
@@ -256,6 +366,7 @@ export class EmailOutput implements OutputInstance {
     this.closed = true;
     for (const t of this.digestTimers.values()) t.cancel();
     this.digestTimers.clear();
+    for (const h of this.held.values()) h.timer?.cancel();
     await this.loop.close();
     this.transport.close();
   }

@@ -7,6 +7,8 @@ import { Event, Timestamp } from '@pipeline/core';
 import { createPlugin, makeContext, type TestContext } from '@pipeline/core/testing';
 import email, { type EmailOutput } from '../src/index.js';
 import { makeCerts, SmtpPeer } from './smtp-peer.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -137,28 +139,68 @@ describe('email output: keeping mail rare (virtual clock)', () => {
   });
   after(() => peer.stop());
 
-  test('throttle: at most throttle_count mails per throttle_period per key; the rest are dropped and counted', async () => {
-    const ctx = makeContext({ dataDir: tmp() });
+  test('throttle: at most throttle_count mails per throttle_period per key; the rest are held back, logged, counted and listed in the mail that goes once the throttle allows', async () => {
+    const logs: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (c, _e, cb) => (logs.push(JSON.parse(String(c))), cb()) }));
+    const ctx = makeContext({ dataDir: tmp(), logger });
     const out = await make(conf(peer, `subject => "%{[s]}" throttle_count => 2 throttle_period => 600`), ctx);
     const base = peer.received.length;
     const mk = (s: string, i: number) => ev({ s, n: i, alert: { attributes: { mail_body: `event ${i}` } } }, Date.UTC(2026, 0, 1) + i);
+    const throttledLogs = () => logs.filter((l) => String(l.msg).startsWith('email: throttled'));
     try {
       await out.receive([mk('disk full', 1), mk('disk full', 2), mk('disk full', 3), mk('other', 4), mk('disk full', 5)]);
       await out.whenIdle();
       assert.deepEqual(peer.received.slice(base).map((r) => r.mail.text?.trim()), ['event 1', 'event 2', 'event 4']);
       assert.equal(metric(ctx, 'throttled'), 2);
+      assert.deepEqual(throttledLogs().map((l) => [l.subject, l.throttle_key, l.held_for_key, l.next_mail_in_s]), [['disk full', 'disk full', 1, 600], ['disk full', 'disk full', 2, 600]]);
       await advance(ctx, out, 599_000, 100_000);
       await out.receive([mk('disk full', 6)]);
       await out.whenIdle();
       assert.equal(peer.received.length - base, 3, 'still within the period of the first mail');
       assert.equal(metric(ctx, 'throttled'), 3);
+      // the throttle allows a mail again: the held-back ones go, listed in one mail
       await advance(ctx, out, 1_000);
+      await out.whenIdle();
+      assert.equal(peer.received.length - base, 4);
+      const summary = peer.received.at(-1)!.mail;
+      assert.equal(summary.subject, '[3 throttled] disk full');
+      assert.match(summary.text!, /^3 mails held back by the throttle since 2026-01-01T00:00:00\.003Z:/);
+      assert.match(summary.text!, /--- 1\/3 2026-01-01T00:00:00\.003Z disk full\nevent 3\n[\s\S]*--- 2\/3 \S+ disk full\nevent 5\n[\s\S]*--- 3\/3 \S+ disk full\nevent 6\n/);
+      assert.match(String((summary.to as { text?: string }).text), /root@example\.org/, 'to the same recipients');
       await out.receive([mk('disk full', 7)]);
       await out.whenIdle();
-      assert.equal(peer.received.at(-1)!.mail.text?.trim(), 'event 7', 'the first mail left the sliding window');
-      assert.equal(metric(ctx, 'delivered'), 4);
+      assert.equal(peer.received.at(-1)!.mail.text?.trim(), 'event 7', 'the first mail left the sliding window; nothing held any more');
+      assert.equal(metric(ctx, 'delivered'), 5);
     } finally {
       await out.close();
+    }
+  });
+
+  test('throttle_exempt: critical mails (severity_field, [alert][severity] by default) are never throttled nor counted; throttle_exempt => [] throttles them too', async () => {
+    const crit = (i: number, severity = 'critical') => ev({ alert: { severity, attributes: { mail_subject: 'attack', mail_body: `attack ${i}` } } }, Date.UTC(2026, 0, 1) + i);
+    for (const [extra, expected] of [
+      ['', ['attack 1', 'attack 2', 'attack 3', 'attack 4']],
+      ['throttle_exempt => []', ['attack 1']],
+      ['severity_field => "[sev]" throttle_exempt => ["page"]', ['attack 1']],
+    ] as const) {
+      const ctx = makeContext({ dataDir: tmp() });
+      const out = await make(conf(peer, `throttle_count => 1 throttle_period => 3600 ${extra}`), ctx);
+      const base = peer.received.length;
+      try {
+        await out.receive([crit(1), crit(2, 'Critical'), crit(3), crit(4)]);
+        await out.whenIdle();
+        assert.deepEqual(peer.received.slice(base).map((r) => r.mail.text?.trim()), expected, extra || 'default');
+        assert.equal(metric(ctx, 'throttled'), 4 - expected.length);
+        assert.equal(metric(ctx, 'throttle_exempted'), expected.length === 4 ? 4 : 0);
+        if (expected.length === 4) {
+          // exempt mails took none of the allowance: a warning still goes
+          await out.receive([crit(5, 'warning'), crit(6, 'warning')]);
+          await out.whenIdle();
+          assert.deepEqual(peer.received.slice(base + 4).map((r) => r.mail.text?.trim()), ['attack 5']);
+        }
+      } finally {
+        await out.close();
+      }
     }
   });
 
