@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkRuleFiles } from './loader.js';
-import { migrateRuleFile } from './migrate.js';
+import { formatMigrateSummary, migrateRuleFile } from './migrate.js';
 
 /** The context core hands a contributed command (CommandContext in @pipeline/core). */
 interface Writer {
@@ -123,6 +123,7 @@ function migrate(file: string, write: string | undefined, ctx: CommandContext): 
   }
   const r = migrateRuleFile(text, file);
   for (const w of r.warnings) ctx.stderr.write(`warning: ${w}\n`);
+  ctx.stderr.write(formatMigrateSummary(file, r.summary));
   if (write) writeFileSync(resolve(ctx.workingDir, write), r.text);
   else ctx.stdout.write(r.text);
 }
