@@ -47,7 +47,7 @@ const options = {
   source: opt.field({ default: 'message', description: 'Field whose text is matched against the rules.' }),
   match_json_lines: opt.bool({ default: false, description: "Match each event's json_lines encoding instead of `source` (what sec saw tailing Logstash's JSON output files)." }),
   allow_shell: opt.bool({ default: false, description: 'Allow shellcmd, spawn, cspawn, pipe, report with a command and SingleWithScript. Without it such rules fail to load.' }),
-  intevents: opt.bool({ default: false, description: "Generate SEC_STARTUP / SEC_SHUTDOWN internal events with the SEC_INTERNAL_EVENT context (sec's --intevents)." }),
+  intevents: opt.bool({ default: false, description: "Generate SEC_STARTUP / SEC_SHUTDOWN internal events, and SEC_PRE_SOFTRESTART / SEC_SOFTRESTART at a reload, with the SEC_INTERNAL_EVENT context (sec's --intevents)." }),
   intcontexts: opt.bool({ default: false, description: "Set up internal contexts _FILE_EVENT_-, _INTERNAL_EVENT ... while a line is matched (sec's --intcontexts)." }),
   time_source: opt.string({ default: 'clock', values: ['clock', 'event'], description: 'clock: the pipeline clock; event: the latest @timestamp seen, in whole seconds, never going back' }),
   dump: opt.path({ description: 'File the dump of operations and contexts is written to (SIGUSR1).' }),

@@ -37,7 +37,7 @@ function rewrite(file: string, text: string): void {
 }
 
 /** The real sec on `files` (name -> text, loaded in this order) and `steps`, in the empty directory `work`: out.txt. */
-export async function realSecSteps(work: string, files: Record<string, string>, steps: Step[]): Promise<string> {
+export async function realSecSteps(work: string, files: Record<string, string>, steps: Step[], secArgs: string[] = []): Promise<string> {
   mkdirSync(work, { recursive: true });
   const clock = join(work, '.vclock');
   const ack = join(work, '.ack');
@@ -51,7 +51,7 @@ export async function realSecSteps(work: string, files: Record<string, string>, 
   writeFileSync(ack, '');
   writeFileSync(sync, `type=Single\nptype=RegExp\npattern=^__SYNC__ (\\d+)$\ncontinue=EndMatch\ndesc=sync $1\naction=write ${ack} $1\n`);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
-  const args = [join(oracleDir(), 'sec-vclock.pl'), `--conf=${sync}`, ...Object.keys(files).map((f) => `--conf=${join(work, f)}`), '--input=-', '--notail', '--poll-timeout=0.01', '--cleantime=1', '--log=sec.log', '--debug=6'];
+  const args = [join(oracleDir(), 'sec-vclock.pl'), `--conf=${sync}`, ...Object.keys(files).map((f) => `--conf=${join(work, f)}`), '--input=-', '--notail', '--poll-timeout=0.01', '--cleantime=1', '--log=sec.log', '--debug=6', ...secArgs];
   const env = { ...process.env, SEC_VCLOCK: clock, TZ: 'UTC', PERL_HASH_SEED: '0', PERL_PERTURB_KEYS: '0' };
   const child = spawn('perl', args, { cwd: work, env, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
@@ -97,7 +97,7 @@ export async function realSecSteps(work: string, files: Record<string, string>, 
 }
 
 /** Our engine on the same files and steps, in the empty directory `work`: out.txt and each restart's handover. */
-export function ourEngineSteps(work: string, files: Record<string, string>, steps: Step[]): { out: string; handovers: Handover[] } {
+export function ourEngineSteps(work: string, files: Record<string, string>, steps: Step[], intevents = false): { out: string; handovers: Handover[] } {
   process.env.TZ = 'UTC';
   mkdirSync(work, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(work, name), text);
@@ -106,7 +106,7 @@ export function ourEngineSteps(work: string, files: Record<string, string>, step
     const errors: RuleError[] = [];
     const loaded = Object.keys(files).map((f) => readRuleFile(join(work, f), {}, errors)!);
     assert.deepEqual(errors, []);
-    const e = new SecEngine(loaded, { now: () => now, workingDir: work }, { inputName: '-' });
+    const e = new SecEngine(loaded, { now: () => now, workingDir: work }, { inputName: '-', intevents });
     return e;
   };
   let engine = load();

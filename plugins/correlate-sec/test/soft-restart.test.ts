@@ -90,3 +90,23 @@ test('soft restart, per rule where sec goes per file: an unchanged rule in an ed
     d.done();
   }
 });
+
+test('soft restart with --intevents: SEC_PRE_SOFTRESTART goes to the old rules, SEC_SOFTRESTART to the new ones, as in the real sec', async () => {
+  const d = dirs();
+  try {
+    const internal = (word: string) => `type=Single\nptype=RegExp\npattern=^(SEC_\\w+)$\ncontext=SEC_INTERNAL_EVENT\ndesc=internal\naction=write out.txt %u $1 seen by the ${word} rules\n`;
+    const files = { 'r.sec': internal('old'), 'a.sec': threshold('A', 'fail') };
+    const steps: Step[] = ['fail x', 'fail x', { at: 5 }, { abrt: { 'r.sec': internal('new') } }, { at: 6 }, 'fail x', { at: 7 }];
+    const theirs = await realSecSteps(d.sec, files, steps, ['--intevents']);
+    const ours = ourEngineSteps(d.ours, files, steps, true);
+    const T = 1700000000;
+    assert.equal(
+      theirs,
+      [`${T} SEC_STARTUP seen by the old rules`, `${T + 5} SEC_PRE_SOFTRESTART seen by the old rules`, `${T + 5} SEC_SOFTRESTART seen by the new rules`, `${T + 6} A fired for x`, `${T + 7} SEC_SHUTDOWN seen by the new rules`, ''].join('\n'),
+      'the real sec recorded this',
+    );
+    assert.equal(ours.out, theirs);
+  } finally {
+    d.done();
+  }
+});
