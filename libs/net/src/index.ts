@@ -9,6 +9,7 @@ export { Framer, type FrameSink } from './framing.js';
 export { StreamListener, type AcceptHandler, type ListenerOptions, type Peer } from './listener.js';
 export { StreamServer, serverInput, type ConnectionHandler, type StreamServerOptions } from './stream-server.js';
 export { listenOptions, clientAuthOf, clientAuthValues, tlsFilesOf, streamServerOf, type ClientAuth, type ListenSettings } from './listen-options.js';
+export { tlsTuningOptions, tlsTuningOf, openSslCipher, PROTOCOLS, type TlsTuning } from './tls-params.js';
 export { loadTls, warnExpiring, subjectText, type TlsFiles } from './tls-files.js';
 export { LimitedLog } from './log-limit.js';
 export { PeerNames, systemPeerName, PEER_NAME_DEFAULTS, type PeerNamesOptions } from './peer-names.js';

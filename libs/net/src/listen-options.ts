@@ -3,6 +3,7 @@ import type { Peer } from './listener.js';
 import type { PeerNames } from './peer-names.js';
 import { StreamServer, type ConnectionHandler } from './stream-server.js';
 import type { TlsFiles } from './tls-files.js';
+import { tlsTuningOf } from './tls-params.js';
 
 /**
  * The options of a listening stream input, named as Logstash's tcp input names them (the newer
@@ -68,6 +69,9 @@ export interface ListenSettings {
   max_connections: number;
   idle_timeout: number;
   tcp_keep_alive: boolean;
+  /** tlsTuningOptions, for the inputs that take them. */
+  ssl_cipher_suites?: string[];
+  ssl_supported_protocols?: string[];
 }
 
 /** TLS files from the options, or undefined for plain TCP; throws on an incomplete TLS setup. */
@@ -84,6 +88,7 @@ export function tlsFilesOf(o: ListenSettings, ctx: PluginContext): TlsFiles | un
     extraChain: o.ssl_extra_chain_certs.map((p) => ctx.resolvePath(p)),
     cas,
     clientAuth,
+    tuning: tlsTuningOf(o),
   };
 }
 

@@ -155,3 +155,34 @@ export async function certs(): Promise<CertsModule> {
   return { certsCreateCA, certsCreateServer, certsCreateClient };
 }
 
+
+/** The repository's CLI (libs/net/dist/src/testing.js -> core/bin/pipeline.js). */
+export const PIPELINE_BIN = new URL('../../../../core/bin/pipeline.js', import.meta.url).pathname;
+
+export interface OptionsRun {
+  /** `pipeline start -t` output and exit code. */
+  check: CommandResult;
+  /** stderr of `pipeline start` up to `ready` (JSON log lines), then stopped with SIGTERM. */
+  startLog: string;
+}
+
+/**
+ * Runs a config file through `pipeline start -t`, then through a real `pipeline start` until a log
+ * line's msg contains `ready` (the input is up), and stops it: for the tests that every option a
+ * Logstash doc lists is accepted, and that the ignored ones are warned about once at start.
+ */
+export async function checkThenStart(conf: string, ready: string, dataDir: string, timeoutMs = 30_000): Promise<OptionsRun> {
+  const check = await runCommand(process.execPath, [PIPELINE_BIN, 'start', '-t', '-f', conf, '--path.data', dataDir]);
+  if (check.code !== 0) return { check, startLog: '' };
+  const p = spawn(process.execPath, [PIPELINE_BIN, 'start', '-f', conf, '--path.data', dataDir, '--api.enabled', 'false', '--log.format', 'json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  p.stderr.on('data', (d) => (log += d));
+  const exited = new Promise<void>((r) => p.on('close', () => r()));
+  try {
+    await waitFor(() => log.includes(ready) || p.exitCode !== null, `'${ready}' in the log`, timeoutMs);
+  } finally {
+    p.kill('SIGTERM');
+    await exited;
+  }
+  return { check, startLog: log };
+}

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '@pipeline/core';
 import type { ClientAuth } from './listen-options.js';
+import type { TlsTuning } from './tls-params.js';
 
 /** Where the TLS material lives; read at start and again on every reload. */
 export interface TlsFiles {
@@ -12,6 +13,8 @@ export interface TlsFiles {
   extraChain: string[];
   cas: string[];
   clientAuth: ClientAuth;
+  /** ssl_cipher_suites and ssl_supported_protocols, in OpenSSL's terms. */
+  tuning?: TlsTuning;
 }
 
 const WARN_DAYS = 30;
@@ -30,6 +33,10 @@ export function loadTls(files: TlsFiles): SecureContextOptions {
   const out: SecureContextOptions = { cert, key: read('ssl_key', files.key) };
   if (files.passphrase !== undefined) out.passphrase = files.passphrase;
   if (files.cas.length) out.ca = files.cas.map((p) => read('ssl_certificate_authorities', p));
+  const t = files.tuning;
+  if (t?.ciphers) out.ciphers = t.ciphers;
+  if (t?.minVersion) out.minVersion = t.minVersion;
+  if (t?.maxVersion) out.maxVersion = t.maxVersion;
   return out;
 }
 

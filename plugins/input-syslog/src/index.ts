@@ -1,5 +1,5 @@
-import { definePlugin, Event, opt, Timestamp, type InputSink } from '@pipeline/core';
-import { datagramBytes, Framer, listenOptions, streamServerOf, UdpServer, type ListenSettings, type Peer, type StreamServer } from '@pipeline/net';
+import { definePlugin, Event, fieldRef, opt, Timestamp, type InputSink } from '@pipeline/core';
+import { datagramBytes, Framer, listenOptions, streamServerOf, tlsTuningOptions, UdpServer, type ListenSettings, type Peer, type StreamServer } from '@pipeline/net';
 import { parseSyslog } from './parse.js';
 import { wallClock } from './zone.js';
 
@@ -12,6 +12,20 @@ const FACILITY_LABELS = [
   'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
 ];
 const SEVERITY_LABELS = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'];
+
+/**
+ * Field names: Logstash's syslog input with ecs_compatibility disabled, and with v1/v8 (its own
+ * keys, and those of the ECS SYSLOGLINE/SYSLOG5424LINE grok patterns for the parsed header).
+ */
+const LEGACY = {
+  host: 'host', priority: 'priority', facility: 'facility', severity: 'severity', facility_label: 'facility_label', severity_label: 'severity_label',
+  timestamp: 'timestamp', logsource: 'logsource', program: 'program', pid: 'pid', msgid: 'msgid', structured_data: 'structured_data',
+};
+const ECS: typeof LEGACY = {
+  host: '[host][ip]', priority: '[log][syslog][priority]', facility: '[log][syslog][facility][code]', severity: '[log][syslog][severity][code]',
+  facility_label: '[log][syslog][facility][name]', severity_label: '[log][syslog][severity][name]',
+  timestamp: 'timestamp', logsource: '[host][hostname]', program: '[process][name]', pid: '[process][pid]', msgid: '[event][code]', structured_data: '[system][syslog][structured_data]',
+};
 
 export default definePlugin({
   kind: 'input',
@@ -38,7 +52,23 @@ export default definePlugin({
         }
       },
     }),
-    locale: opt.string({ description: 'Accepted for Logstash compatibility; month names are read in English.' }),
+    locale: opt.string({ deprecated: 'has no effect: month names are read in English', description: 'Logstash: the locale of month names; accepted and ignored with a warning (English month names).' }),
+    ...tlsTuningOptions,
+    ecs_compatibility: opt.string({
+      default: 'disabled',
+      values: ['disabled', 'v1', 'v8'],
+      description: 'disabled: priority, facility, ..., host at the top level; v1, v8: [log][syslog][...], [host][ip], [host][hostname], [process][name], [process][pid] (a number), as Logstash.',
+    }),
+    syslog_field: opt.field({ default: 'message', description: 'Field whose text is parsed as a syslog line (the parsed message goes to message).' }),
+    grok_pattern: opt.string({
+      deprecated: 'has no effect: the syslog header is parsed natively (RFC 3164 and RFC 5424); parse further with a grok filter',
+      description: "Logstash: the grok pattern of the line; accepted and ignored with a warning (Pipeline's parser reads RFC 3164 and RFC 5424).",
+    }),
+    proxy_protocol: opt.bool({
+      default: false,
+      description: 'PROXY protocol v1 headers; not supported: true is refused at -t.',
+      validate: (v: boolean) => (v ? 'the PROXY protocol is not supported; remove proxy_protocol or set it to false' : undefined),
+    }),
   },
   create(o, ctx) {
     const clock = ctx.clock;
@@ -55,30 +85,33 @@ export default definePlugin({
      * `codec => json` reads a JSON line whose message is a syslog line). Events whose message is
      * not text are passed on tagged _syslogparsefailure.
      */
-    const parseInto = (e: Event, host: string, port: number, sslsubject: string | undefined) => {
+    const k = o.ecs_compatibility === 'disabled' ? LEGACY : ECS;
+    const ecs = k === ECS;
+    const F = Object.fromEntries(Object.entries(k).map(([n, f]) => [n, fieldRef(f)])) as Record<keyof typeof LEGACY, ReturnType<typeof fieldRef>>;
+    const source = fieldRef(o.syslog_field);
+    const parseInto = (e: Event, host: string, sslsubject: string | undefined) => {
       const f = e.fields;
-      const text = f.message;
+      const text = source.get(f);
       const p = typeof text === 'string' ? parseSyslog(text, host, clock.now(), wall) : undefined;
       const priority = p?.priority ?? 13;
       const facility = priority >> 3;
       const severity = priority & 7;
       if (p) f.message = p.message;
-      f.host = host;
-      f.port = port;
-      f.priority = priority;
-      f.facility = facility;
-      f.severity = severity;
+      F.host.set(f, host);
+      F.priority.set(f, priority);
+      F.facility.set(f, facility);
+      F.severity.set(f, severity);
       if (labels) {
-        f.facility_label = fLabels[facility];
-        f.severity_label = sLabels[severity];
+        F.facility_label.set(f, fLabels[facility]);
+        F.severity_label.set(f, sLabels[severity]);
       }
       if (p) {
-        if (p.timestamp !== undefined) f.timestamp = p.timestamp;
-        if (p.logsource !== undefined) f.logsource = p.logsource;
-        if (p.program !== undefined) f.program = p.program;
-        if (p.pid !== undefined) f.pid = p.pid;
-        if (p.msgid !== undefined) f.msgid = p.msgid;
-        if (p.structuredData !== undefined) f.structured_data = p.structuredData;
+        if (p.timestamp !== undefined) F.timestamp.set(f, p.timestamp);
+        if (p.logsource !== undefined) F.logsource.set(f, p.logsource);
+        if (p.program !== undefined) F.program.set(f, p.program);
+        if (p.pid !== undefined) F.pid.set(f, ecs && /^\d+$/.test(p.pid) ? Number(p.pid) : p.pid);
+        if (p.msgid !== undefined) F.msgid.set(f, p.msgid);
+        if (p.structuredData !== undefined) F.structured_data.set(f, p.structuredData);
         if (p.epochMs !== undefined) e.timestamp = new Timestamp(p.epochMs);
       } else {
         failures.inc();
@@ -91,7 +124,7 @@ export default definePlugin({
     const openTcp = (peer: Peer, sink: InputSink) => {
       const decoder = ctx.codec.create(); // one per connection, never one per line
       const emit = (e: Event) => {
-        parseInto(e, peer.host, peer.port, peer.sslsubject);
+        parseInto(e, peer.host, peer.sslsubject);
         sink.push(e);
       };
       const framer = new Framer(o.max_line_bytes, {
@@ -107,10 +140,9 @@ export default definePlugin({
     // the UDP socket's decoder and emit, made once: the sender is read from these per datagram
     const udpDecoder = ctx.codec.create();
     let from = '';
-    let fromPort = 0;
     let target: InputSink;
     const emitUdp = (e: Event) => {
-      parseInto(e, from, fromPort, undefined);
+      parseInto(e, from, undefined);
       target.push(e);
     };
     let tcp: StreamServer | undefined;
@@ -130,12 +162,11 @@ export default definePlugin({
             logger: ctx.logger,
             metrics: ctx.metrics,
             clock,
-            onMessage(msg, host, port, s) {
+            onMessage(msg, host, _port, s) {
               // bytes: the codec decodes them by its charset
               const bytes = datagramBytes(msg);
               if (bytes.length === 0) return;
               from = host;
-              fromPort = port;
               target = s;
               udpDecoder.decodeMessage(bytes, emitUdp);
             },
