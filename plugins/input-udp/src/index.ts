@@ -5,8 +5,9 @@ export const udpOptions = {
   host: opt.string({ default: '0.0.0.0', description: 'Address to listen on.' }),
   buffer_size: opt.number({ default: 65536, description: 'Longest datagram kept (bytes); longer ones are cut and counted.', validate: (n) => (n >= 1 && n <= 65536 ? undefined : 'must be 1..65536') }),
   receive_buffer_bytes: opt.number({ description: 'Socket receive buffer (SO_RCVBUF), e.g. 4194304 for bursts; capped by net.core.rmem_max.' }),
-  workers: opt.number({ default: 2, description: 'Accepted for Logstash compatibility; datagrams are read on the event loop.' }),
-  queue_size: opt.number({ default: 2000, description: 'Accepted for Logstash compatibility; the pipeline queue bounds memory.' }),
+  workers: opt.number({ deprecated: 'has no effect: datagrams are read and decoded on the event loop, one socket, in order', description: "Logstash: threads decoding datagrams (default 2); accepted and ignored with a warning." }),
+  queue_size: opt.number({ deprecated: 'has no effect: datagrams go straight to the pipeline queue, which bounds memory (a full queue drops them, counted as drops)', description: "Logstash: datagrams buffered before the workers (default 2000); accepted and ignored with a warning." }),
+  ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: "Where the sender's address goes when source_ip_fieldname is not set: disabled: host; v1, v8: [host][ip]." }),
 };
 
 export default definePlugin({
@@ -18,12 +19,13 @@ export default definePlugin({
   options: {
     port: opt.port({ min: 0, required: true, description: 'Port to listen on (0 = any free port).' }),
     ...udpOptions,
-    source_ip_fieldname: opt.field({ default: 'host', description: "Field that receives the sender's IP address." }),
+    source_ip_fieldname: opt.field({ description: "Field that receives the sender's IP address; default host, or [host][ip] with ecs_compatibility v1/v8." }),
   },
   create(o, ctx) {
     const events = ctx.metrics.counter('events');
     const clock = ctx.clock;
-    const ipField = fieldRef(o.source_ip_fieldname); // a field reference, as Logstash's event.set takes it
+    // a field reference, as Logstash's event.set takes it
+    const ipField = fieldRef(o.source_ip_fieldname ?? (o.ecs_compatibility === 'disabled' ? 'host' : '[host][ip]'));
     // one decoder for the socket: each datagram is decoded whole, nothing carried to the next
     const decoder = ctx.codec.create();
     let from = '';
