@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CommandLoadError, runCommand, type CommandEntry } from '../registry/commands.js';
+import { CORE_COMMANDS, CommandLoadError, runCommand, type CommandEntry } from '../registry/commands.js';
 import { CORE_VERSION, INSTALL_ROOT } from '../registry/install-root.js';
 import { DEFAULT_SETTINGS, IGNORED_SETTINGS, mergeSettings, SETS_SOMETHING, type Settings } from '../runtime/settings.js';
 import { readSettingsFile, SettingsError } from '../runtime/settings-file.js';
@@ -96,15 +96,14 @@ function settingsFrom(argv: Record<string, unknown>): Settings {
   return merged;
 }
 
-/** pipelines.yml with one pipeline: its settings. Several pipelines in one process are not built yet. */
+/** pipelines.yml with one pipeline: its settings (several: start.ts runs each). */
 function onePipeline(file: string): Settings[] {
   const text = readFileSync(file, 'utf8');
   if (!SETS_SOMETHING.test(text)) return [];
   const entries = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text) as unknown;
   if (!Array.isArray(entries)) throw new SettingsError(file, 1, 'expected a list of pipelines (- pipeline.id: ...)');
-  if (entries.length > 1)
-    throw new SettingsError(file, undefined, `${entries.length} pipelines listed; one process runs one pipeline for now`, 'run one pipeline per process (--path.settings with a one-entry pipelines.yml, or -f), or keep one entry');
-  if (entries.length === 0) return [];
+  // several pipelines: `pipeline start` reads and checks them itself (runtime/settings-file.ts readPipelinesFile)
+  if (entries.length !== 1) return [];
   const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return [readSettingsFile(`${file} (its pipeline)`, yaml.stringify(entries[0])).settings];
 }
@@ -113,9 +112,6 @@ function withSettingFlags(y: Argv): Argv {
   for (const [name, f] of Object.entries(SETTING_FLAGS)) y = y.option(name, { alias: f.alias, type: f.type, describe: f.describe });
   return y;
 }
-
-/** Core's own commands (and names yargs gives a meaning): a package cannot contribute these. */
-const CORE_COMMANDS = ['start', 'status', 'test', 'replay', 'certs', 'dlq', 'plugin', 'help', 'version', 'completion'] as const;
 
 /**
  * The commands packages contribute (their package.json "pipeline.commands"), found by the registry

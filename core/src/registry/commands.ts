@@ -48,6 +48,9 @@ export interface CommandEntry {
   source: PluginSource;
 }
 
+/** Core's own commands (and names yargs gives a meaning): a package cannot contribute these. */
+export const CORE_COMMANDS = ['start', 'status', 'test', 'replay', 'certs', 'dlq', 'plugin', 'help', 'version', 'completion'] as const;
+
 /** Lowercase letters, digits and `-`, starting with a letter: a word a shell passes unquoted. */
 export const COMMAND_NAME = /^[a-z][a-z0-9-]*$/;
 
