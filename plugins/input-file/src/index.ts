@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, definePlugin, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
+import { ConfigError, definePlugin, fieldRef, opt, type Event, type InputSink, type TimerHandle } from '@pipeline/core';
 import { excluder, planGlobs } from './discover.js';
 import { JoinedStreams } from './joined.js';
 import { SinceDb } from './sincedb.js';
@@ -36,6 +36,15 @@ export default definePlugin({
     exit_after_read: opt.bool({ default: false, description: 'Read mode: the input ends once every file found is read and delivered (the pipeline stops when its inputs have).' }),
     delimiter: opt.string({ default: '\n', description: 'Line delimiter (a CR before LF is removed).' }),
     max_line_bytes: opt.number({ default: 1048576, description: 'Longest line kept; the rest of a longer line is skipped and counted.' }),
+    ecs_compatibility: opt.string({ default: 'disabled', values: ['disabled', 'v1', 'v8'], description: 'disabled: path and host; v1, v8: [log][file][path] and [host][name], as Logstash.' }),
+    file_chunk_size: opt.number({ default: 65536, description: 'Bytes per read (Logstash: 32768).', validate: (n: number) => (Number.isInteger(n) && n >= 1 ? undefined : 'must be an integer >= 1') }),
+    file_chunk_count: opt.number({ description: 'Reads of one file before moving on to the next (the others get their turn, then it goes on); default: the whole file.', validate: (n: number) => (Number.isInteger(n) && n >= 1 ? undefined : 'must be an integer >= 1') }),
+    file_sort_by: opt.string({ default: 'last_modified', values: ['last_modified', 'path'], description: 'The order files are read in each turn.' }),
+    file_sort_direction: opt.string({ default: 'asc', values: ['asc', 'desc'], description: 'asc: oldest (or lowest path) first.' }),
+    ignore_older: opt.number({ description: 'Seconds: a file found not modified for this long is left alone; once it changes, what was added since is read.', validate: (n: number) => (n >= 0 ? undefined : 'must be >= 0') }),
+    close_older: opt.number({ deprecated: 'has no effect: a followed file stays open while the globs match it (a file rotated away is closed once read and delivered)', description: 'Logstash: close files idle this long; accepted and ignored with a warning.' }),
+    max_open_files: opt.number({ deprecated: 'has no effect: every matching file is open at once (no cap)', description: 'Logstash: the most files open at once; accepted and ignored with a warning.' }),
+    check_archive_validity: opt.bool({ deprecated: 'has no effect: gzip files are not decompressed here (exclude them, e.g. exclude => "*.gz")', description: 'Logstash read mode: check a gzip file before reading it; accepted and ignored with a warning.' }),
   },
   check(o) {
     if (o.exit_after_read && o.mode !== 'read') throw ConfigError.forOption('exit_after_read', 'exit_after_read works in read mode only', 'add mode => "read", or remove exit_after_read');
@@ -48,6 +57,9 @@ export default definePlugin({
     const scans = ctx.metrics.counter('scans');
     const saves = ctx.metrics.counter('sincedb_writes');
     const host = hostname();
+    const ecs = o.ecs_compatibility !== 'disabled';
+    const pathF = fieldRef(ecs ? '[log][file][path]' : 'path');
+    const hostF = fieldRef(ecs ? '[host][name]' : 'host');
     const dbPath = o.sincedb_path ? ctx.resolvePath(o.sincedb_path) : join(ctx.dataDir, 'plugins', 'inputs', 'file', `.sincedb_${createHash('md5').update(o.path.join(',')).digest('hex')}`);
     // "/dev/null": nothing kept across runs, but within a run a completed file is not read again (read mode)
     const sincedb = new SinceDb(dbPath === '/dev/null' ? undefined : dbPath);
@@ -61,8 +73,8 @@ export default definePlugin({
         ? undefined
         : new JoinedStreams(ctx.codec, (e, path, cut, sink, onDelivered) => {
             const f = e.fields;
-            if (f.path === undefined) f.path = path;
-            if (f.host === undefined) f.host = host;
+            if (pathF.get(f) === undefined) pathF.set(f, path);
+            if (hostF.get(f) === undefined) hostF.set(f, host);
             if (cut) e.tag('_line_truncated');
             events.inc();
             sink.push(e, onDelivered);
@@ -77,6 +89,11 @@ export default definePlugin({
       completedAction: o.file_completed_action as 'delete',
       completedLog: o.file_completed_log_path ? ctx.resolvePath(o.file_completed_log_path) : undefined,
       sincedb,
+      chunkBytes: o.file_chunk_size,
+      chunkCount: o.file_chunk_count,
+      sortBy: o.file_sort_by as 'last_modified' | 'path',
+      sortDescending: o.file_sort_direction === 'desc',
+      ignoreOlderMs: o.ignore_older === undefined ? undefined : o.ignore_older * 1000,
       clock,
       logger: ctx.logger,
       metrics: ctx.metrics,
@@ -97,8 +114,8 @@ export default definePlugin({
         for (let i = 0; i < n; i++) {
           const e = decoded[i]!;
           const f = e.fields;
-          if (f.path === undefined) f.path = path;
-          if (f.host === undefined) f.host = host;
+          if (pathF.get(f) === undefined) pathF.set(f, path);
+          if (hostF.get(f) === undefined) hostF.set(f, host);
           if (truncated) e.tag('_line_truncated');
         }
         events.inc(n);

@@ -36,6 +36,15 @@ export interface TailerOptions {
   ended?(key: string): void;
   /** A sincedb entry changed; `lines` lines were delivered (0: some other change). */
   progress(lines: number): void;
+  /** Bytes per read (file_chunk_size). */
+  chunkBytes?: number;
+  /** Reads of one file before moving on to the next (file_chunk_count). */
+  chunkCount?: number;
+  /** The order files are read in (file_sort_by, file_sort_direction). */
+  sortBy?: 'last_modified' | 'path';
+  sortDescending?: boolean;
+  /** Files not modified for this long when found are left alone until they change (ignore_older). */
+  ignoreOlderMs?: number;
 }
 
 interface Tracked {
@@ -78,13 +87,19 @@ export class Tailer {
   get openFiles(): number {
     return this.tracked.size;
   }
-  private readonly buf = Buffer.allocUnsafe(CHUNK);
+  private readonly buf: Buffer;
+  private readonly chunk: number;
   private firstDiscovery = true;
+  /** Files left alone by ignore_older, with their size then: read from there once they change. */
+  private readonly ignored = new Map<string, { size: number; mtimeMs: number }>();
   private readonly m;
   /** Lines pushed whose delivery has not been confirmed yet, over all files. */
   readonly outstanding = new Outstanding();
 
   constructor(private readonly o: TailerOptions) {
+    this.chunk = o.chunkBytes ?? CHUNK;
+    // the rewrite check keeps the TAIL_BYTES before an offset from one read: never smaller than that
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunk, TAIL_BYTES));
     const mt = o.metrics;
     this.m = {
       bytes: mt.counter('bytes'),
@@ -109,6 +124,22 @@ export class Tailer {
       }
       const key = keyOf(st.dev, st.ino);
       const known = this.tracked.get(key);
+      if (!known && this.o.ignoreOlderMs !== undefined) {
+        const was = this.ignored.get(key);
+        if (was === undefined ? this.o.clock.now() - st.mtimeMs > this.o.ignoreOlderMs : was.mtimeMs === st.mtimeMs && was.size === st.size) {
+          if (was === undefined) {
+            this.ignored.set(key, { size: st.size, mtimeMs: st.mtimeMs });
+            this.o.logger.debug({ path: p }, 'ignore_older: file not modified recently; left alone until it changes');
+          }
+          continue;
+        }
+        if (was !== undefined) {
+          // it changed since: what it held when found stays ignored, what came since is read
+          this.ignored.delete(key);
+          this.open(p, st.dev, st.ino, st.size, was.size);
+          continue;
+        }
+      }
       if (known) {
         known.seen = true;
         if (known.path !== p) {
@@ -123,7 +154,7 @@ export class Tailer {
     this.firstDiscovery = false;
   }
 
-  private open(path: string, dev: number, ino: number, size: number): void {
+  private open(path: string, dev: number, ino: number, size: number, from?: number): void {
     const key = keyOf(dev, ino);
     const saved = this.o.sincedb?.entries.get(key);
     if (saved?.completed && this.o.mode === 'read' && this.tailMatches(path, saved.offset, saved.tail)) return;
@@ -136,6 +167,7 @@ export class Tailer {
     }
     let offset: number;
     if (saved && saved.offset <= size && this.fdTailMatches(fd, saved.offset, saved.tail)) offset = saved.offset;
+    else if (from !== undefined && from <= size) offset = from;
     else if (this.o.mode === 'tail' && this.firstDiscovery && this.o.startAtEnd) offset = size;
     else offset = 0;
     const tail = offset > 0 ? this.readTail(fd, offset) : EMPTY;
@@ -219,25 +251,59 @@ export class Tailer {
 
   /** Reads every followed file to its current end; files gone from the globs are finished. */
   async readAll(sink: InputSink, stopping: () => boolean): Promise<void> {
-    for (const t of [...this.tracked.values()]) {
-      if (t.finished) continue;
-      if (stopping()) return;
-      await this.readFile(t, sink, stopping);
-      if (!t.finished && !t.seen) {
-        // renamed away or deleted: its descriptor was read to the end above
-        this.m.rotations.inc();
-        this.o.logger.info({ path: t.path }, 'file rotated away or deleted; finished reading it');
-        this.finish(t);
+    // rounds: each file gets at most chunkCount reads per round, in the configured order
+    let files = this.ordered([...this.tracked.values()].filter((t) => !t.finished));
+    while (files.length > 0) {
+      const more: Tracked[] = [];
+      for (const t of files) {
+        if (t.finished) continue;
+        if (stopping()) return;
+        if (await this.readFile(t, sink, stopping)) {
+          more.push(t);
+          continue;
+        }
+        if (!t.finished && !t.seen) {
+          // renamed away or deleted: its descriptor was read to the end above
+          this.m.rotations.inc();
+          this.o.logger.info({ path: t.path }, 'file rotated away or deleted; finished reading it');
+          this.finish(t);
+        }
       }
+      files = more;
     }
   }
 
-  private async readFile(t: Tracked, sink: InputSink, stopping: () => boolean): Promise<void> {
+  /** file_sort_by / file_sort_direction: by modification time (Logstash's default, oldest first) or path. */
+  private ordered(files: Tracked[]): Tracked[] {
+    const by = this.o.sortBy;
+    if (by === undefined || files.length < 2) return files;
+    const key = new Map<Tracked, number | string>();
+    for (const t of files) {
+      let m = 0;
+      if (by === 'last_modified') {
+        try {
+          m = fstatSync(t.fd).mtimeMs;
+        } catch {
+          /* gone: read it whenever */
+        }
+      }
+      key.set(t, by === 'path' ? t.path : m);
+    }
+    const dir = this.o.sortDescending ? -1 : 1;
+    return files.sort((a, b) => {
+      const x = key.get(a)!;
+      const y = key.get(b)!;
+      return (x < y ? -1 : x > y ? 1 : 0) * dir;
+    });
+  }
+
+  /** Reads what `t` holds, at most chunkCount chunks; true when it stopped there with more to read. */
+  private async readFile(t: Tracked, sink: InputSink, stopping: () => boolean): Promise<boolean> {
     let size: number;
     try {
       size = fstatSync(t.fd).size;
     } catch {
-      return;
+      return false;
     }
     if (size < t.readPos || (size !== t.lastSize && !this.fdTailMatches(t.fd, t.committed, t.tail))) {
       this.m.truncations.inc();
@@ -264,7 +330,10 @@ export class Tailer {
       if (end >= 0 && tracker.openLines >= SEGMENT_LINES) tracker.seal(chunkStart + end, this.tailAt(t, chunkStart, end));
     };
     let first = true;
+    let chunks = 0;
+    const maxChunks = this.o.chunkCount ?? Infinity;
     while (t.readPos < size) {
+      if (chunks++ >= maxChunks) return true;
       // A turn of the event loop between chunks, full queue or not: room in the queue comes back
       // through promises alone, and a reader and worker handing over in microtasks would starve
       // timers, I/O and the outputs' write callbacks (so deliveries) until the file is read.
@@ -272,7 +341,7 @@ export class Tailer {
       first = false;
       if (!sink.writable) await sink.whenWritable();
       if (stopping()) break;
-      const n = readSync(t.fd, this.buf, 0, Math.min(CHUNK, size - t.readPos), t.readPos);
+      const n = readSync(t.fd, this.buf, 0, Math.min(this.chunk, size - t.readPos), t.readPos);
       if (n <= 0) break;
       this.m.bytes.inc(n);
       chunkStart = t.readPos;
@@ -297,6 +366,7 @@ export class Tailer {
       t.completes = true;
       this.finish(t);
     }
+    return false;
   }
 
   /** Nothing more to read from `t`: it is closed (and completed) once its lines are delivered. */
