@@ -13,6 +13,7 @@ import { VirtualClock } from './plugin/clock.js';
 import { MetricsRegistry } from './plugin/metrics.js';
 import { resolveOptions, type CodecRef, type Schema } from './plugin/options.js';
 import { PluginRegistry } from './registry/registry.js';
+import { createPipelineBus } from './runtime/pipeline-bus.js';
 import { parseConfig } from './config/parser.js';
 import type { Attribute, PluginNode } from './config/ast.js';
 
@@ -68,6 +69,8 @@ function makeBareContext(over: Partial<Omit<TestContext, 'abort'>>): TestContext
       throw new Error(`no codecs for '${option}' in this test context: create the plugin with createPlugin, which builds them`);
     },
     settings: {},
+    // a bus of its own: pass { pipelineBus: other.pipelineBus } to connect two contexts
+    pipelineBus: createPipelineBus(),
     ...over,
   } as TestContext;
 }

@@ -25,7 +25,8 @@ const ABOUT = ['host', 'name', 'version', 'id', 'status', 'pipeline'];
 const TYPES = ['process', 'events', 'pipelines', 'reloads', 'queue'];
 const about = (s: Record<string, unknown>) => Object.fromEntries(ABOUT.map((k) => [k, s[k]]));
 
-export async function startMonitoringApi(o: { host: string; port: unknown; pipeline: () => Pipeline; reloads: ReloadStats; logger: Logger }): Promise<MonitoringApi | undefined> {
+/** `pipelines()`: the pipelines running now, each with its reload counts (several with pipelines.yml). */
+export async function startMonitoringApi(o: { host: string; port: unknown; pipelines: () => readonly { pipeline: Pipeline; reloads: ReloadStats }[]; logger: Logger }): Promise<MonitoringApi | undefined> {
   const [from, to] = parsePortRange(o.port);
   const exporter = new PrometheusExporter();
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
@@ -42,12 +43,12 @@ export async function startMonitoringApi(o: { host: string; port: unknown; pipel
       res.writeHead(405).end();
       return;
     }
-    const p = o.pipeline();
-    const stats = () => nodeStats(p, o.reloads);
+    const sources = o.pipelines();
+    const stats = () => nodeStats(sources);
     const m = /^\/_node\/stats\/([^/]+)(?:\/([^/]+))?\/?$/.exec(url);
     if (url === '/' || url === '') {
       const s = stats();
-      json({ host: s.host, version: s.version, status: 'green', pipeline: p.id });
+      json({ host: s.host, version: s.version, status: 'green', pipeline: s.id, pipelines: sources.map((x) => x.pipeline.id) });
     } else if (url === '/_node/stats' || url === '/_node/stats/') json(stats());
     else if (m && m[2] !== undefined && m[1] === 'pipelines') {
       const s = stats();
@@ -62,7 +63,7 @@ export async function startMonitoringApi(o: { host: string; port: unknown; pipel
       if (unknown.length) notFound(`no stats type ${unknown.join(', ')} (have ${TYPES.join(', ')})`);
       else json({ ...about(s), ...Object.fromEntries(types.map((t) => [t, s[t]])) });
     } else if (url === '/metrics') {
-      exporter.render([{ pipeline: p, reloads: o.reloads }]).then(
+      exporter.render(sources).then(
         async (text) => {
           res.writeHead(200, { 'content-type': await exporter.contentType });
           res.end(text);

@@ -41,7 +41,8 @@ function fileDescriptors(): { open_file_descriptors?: number; max_file_descripto
   }
 }
 
-export function nodeStats(pipeline: Pipeline, reloads: ReloadStats): Record<string, unknown> {
+/** One pipeline's section of `/_node/stats` (`pipelines.<id>`), with the numbers `pipeline status` reads. */
+function pipelineStats(pipeline: Pipeline, reloads: ReloadStats): { events: MetricsSnapshot; section: Record<string, unknown>; size: number } {
   const snap = pipeline.metrics.snapshot();
   const events = (snap.events ?? {}) as MetricsSnapshot;
   const plugins = (snap.plugins ?? {}) as Record<string, Record<string, MetricsSnapshot>>;
@@ -51,18 +52,52 @@ export function nodeStats(pipeline: Pipeline, reloads: ReloadStats): Record<stri
       void _n;
       return { id, ...rest };
     });
-  const mem = process.memoryUsage();
-  const cpu = process.cpuUsage();
   const q = pipeline.queueStats;
   // Logstash's queue keys (events_count, queue_size_in_bytes) beside the ones `pipeline status` reads.
   const queue = { ...q, events_count: q.size, ...(q.bytes !== undefined ? { queue_size_in_bytes: q.bytes } : {}) };
+  const v = pipeline.settingsView;
+  return {
+    events,
+    size: q.size,
+    section: {
+      events,
+      plugins: { inputs: list('inputs'), filters: [...list('filters'), ...list('correlates')], outputs: list('outputs') },
+      queue,
+      reloads,
+      pipeline: { workers: v['pipeline.workers'], batch_size: v['pipeline.batch.size'], batch_delay: v['pipeline.batch.delay'] },
+    },
+  };
+}
+
+/**
+ * The node's stats: every running pipeline under `pipelines.<id>`; the node-level `events`,
+ * `reloads` and `queue` are sums over them, `id` and `pipeline` are the first pipeline's (one
+ * pipeline: as before).
+ */
+export function nodeStats(sources: readonly { pipeline: Pipeline; reloads: ReloadStats }[]): Record<string, unknown> {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const pipelines: Record<string, unknown> = {};
+  const events: Record<string, number> = {};
+  const reloads = { successes: 0, failures: 0 };
+  let queued = 0;
+  for (const { pipeline, reloads: r } of sources) {
+    const one = pipelineStats(pipeline, r);
+    pipelines[pipeline.id] = one.section;
+    for (const [k, n] of Object.entries(one.events)) if (typeof n === 'number') events[k] = (events[k] ?? 0) + n;
+    reloads.successes += r.successes;
+    reloads.failures += r.failures;
+    queued += one.size;
+  }
+  const first = sources[0]?.pipeline;
+  const v = first?.settingsView ?? {};
   return {
     host: hostname(),
     name: hostname(),
     version: CORE_VERSION,
-    id: pipeline.id,
+    id: first?.id ?? 'main',
     status: 'green',
-    pipeline: { workers: pipeline.settingsView['pipeline.workers'], batch_size: pipeline.settingsView['pipeline.batch.size'], batch_delay: pipeline.settingsView['pipeline.batch.delay'] },
+    pipeline: { workers: v['pipeline.workers'], batch_size: v['pipeline.batch.size'], batch_delay: v['pipeline.batch.delay'] },
     process: {
       pid: process.pid,
       ...fileDescriptors(),
@@ -71,15 +106,8 @@ export function nodeStats(pipeline: Pipeline, reloads: ReloadStats): Record<stri
       cpu: { total_in_millis: Math.round((cpu.user + cpu.system) / 1000), percent: cpuPercent() },
     },
     events,
-    pipelines: {
-      [pipeline.id]: {
-        events,
-        plugins: { inputs: list('inputs'), filters: [...list('filters'), ...list('correlates')], outputs: list('outputs') },
-        queue,
-        reloads,
-      },
-    },
-    reloads: { successes: reloads.successes, failures: reloads.failures },
-    queue: { events_count: q.size },
+    pipelines,
+    reloads,
+    queue: { events_count: queued },
   };
 }

@@ -3,6 +3,7 @@ import type { Event } from '../event/event.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
 import type { Resolved, Schema } from './options.js';
+import type { PipelineBus } from '../runtime/pipeline-bus.js';
 
 /**
  * The plugin contract. A plugin is a definition object: its kind, name, option schema, and a
@@ -39,6 +40,11 @@ export interface PluginContext {
   codecsOf(option: string): ReadonlyMap<string, CodecFactory>;
   /** Pipeline settings (pipeline.yml merged with the command line), dotted names. */
   readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * The process's pipeline-to-pipeline addresses (runtime/pipeline-bus.ts), shared by every
+   * pipeline of the process: the `pipeline` input listens on one, the `pipeline` output sends to them.
+   */
+  readonly pipelineBus: PipelineBus;
 }
 
 // ---- codecs ----

@@ -18,6 +18,7 @@ import { resolveConfigPath } from '../registry/install-root.js';
 import { compileDecorator } from '../runtime/common-options.js';
 import { checkConfig, registryFor } from '../runtime/load.js';
 import { pluginsIn, type PipelinePlan } from '../runtime/plan.js';
+import { createPipelineBus } from '../runtime/pipeline-bus.js';
 import { noCodecs } from '../runtime/plugin-context.js';
 import { num, type Settings } from '../runtime/settings.js';
 import { Attribution } from './attribution.js';
@@ -136,6 +137,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       id: 'replay.codec',
       ...noCodecs('replay.codec'),
       settings,
+      pipelineBus: createPipelineBus(),
     };
     let json: CodecInstance | undefined;
     const batchSize = Math.max(1, num(settings, 'pipeline.batch.size'));

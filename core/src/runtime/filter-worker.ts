@@ -16,6 +16,7 @@ import { compileChain, type Next } from './chain.js';
 import { createLogger } from './logger.js';
 import { registryFor } from './load.js';
 import { buildPlan, type PluginPlan } from './plan.js';
+import { createPipelineBus } from './pipeline-bus.js';
 import { noCodecs } from './plugin-context.js';
 import { hintsOf, type FromWorker, type ToWorker, type WorkerSetup } from './filter-workers.js';
 
@@ -36,6 +37,7 @@ async function build(): Promise<Next> {
   const resolvePath = (p: string) => (isAbsolute(p) ? p : resolveConfigPath(p, setup.workingDir));
   const filterAst = { sections: ast.sections.filter((s) => s.kind === 'filter') };
   const plan = await buildPlan(filterAst, registryFor(setup.settings, setup.workingDir), () => {}, resolvePath);
+  const bus = createPipelineBus();
   const context = (p: PluginPlan): PluginContext => ({
     logger: logger.child({ plugin: p.id }),
     clock,
@@ -48,6 +50,8 @@ async function build(): Promise<Next> {
     id: p.id,
     ...noCodecs(p.id),
     settings: setup.settings,
+    // filters in a worker thread send to no pipeline: a bus of the thread's own
+    pipelineBus: bus,
   });
   const keys = setup.hintKeys;
   const prefixes = keys.map((k) => JSON.stringify(k) + ':');

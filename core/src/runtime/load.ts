@@ -8,6 +8,7 @@ import { MetricsRegistry } from '../plugin/metrics.js';
 import { INSTALL_ROOT, resolveConfigPath } from '../registry/install-root.js';
 import { PluginRegistry } from '../registry/registry.js';
 import { Pipeline } from './pipeline.js';
+import type { PipelineBus } from './pipeline-bus.js';
 import { buildPlan, type PipelinePlan } from './plan.js';
 import { createPipelineContainer } from './services.js';
 import type { Settings } from './settings.js';
@@ -61,13 +62,17 @@ export interface LoadOptions {
   logger: Logger;
   clock?: Clock;
   metrics?: MetricsRegistry;
+  /** The process's pipeline-to-pipeline bus, shared by the pipelines of one process. */
+  pipelineBus?: PipelineBus;
+  /** The plan, when the caller has checked the config already (checkConfig). */
+  plan?: PipelinePlan;
 }
 
 export async function loadPipeline(o: LoadOptions): Promise<Pipeline> {
-  const plan = await checkConfig(o.settings, o.workingDir, o.logger);
+  const plan = o.plan ?? (await checkConfig(o.settings, o.workingDir, o.logger));
   const dataDir = resolve(o.workingDir, String(o.settings['path.data']));
   mkdirSync(dataDir, { recursive: true });
-  const container = createPipelineContainer({ logger: o.logger, settings: o.settings, dataDir, workingDir: o.workingDir, clock: o.clock, metrics: o.metrics ?? new MetricsRegistry() });
+  const container = createPipelineContainer({ logger: o.logger, settings: o.settings, dataDir, workingDir: o.workingDir, clock: o.clock, metrics: o.metrics ?? new MetricsRegistry(), pipelineBus: o.pipelineBus });
   const pipeline = container.resolve(Pipeline);
   await pipeline.build(plan);
   return pipeline;

@@ -9,6 +9,7 @@ import { compileDecorator } from './common-options.js';
 import { FilterWorkers } from './filter-workers.js';
 import { makeQueue } from './make-queue.js';
 import { PersistedQueue } from './persisted-queue.js';
+import type { PipelineBus } from './pipeline-bus.js';
 import type { PipelinePlan, PluginPlan } from './plan.js';
 import { pluginContext } from './plugin-context.js';
 import type { EventQueue, MemoryQueue } from './queue.js';
@@ -80,6 +81,7 @@ export class Pipeline {
     @inject(TOKENS.Metrics) readonly metrics: MetricsRegistry,
     @inject(TOKENS.DataDir) private readonly dataDir: string,
     @inject(TOKENS.WorkingDir) private readonly workingDir: string,
+    @inject(TOKENS.PipelineBus) readonly pipelineBus: PipelineBus,
   ) {
     this.eventsIn = metrics.scope('events').counter('in');
     this.eventsFiltered = metrics.scope('events').counter('filtered');
@@ -108,7 +110,7 @@ export class Pipeline {
   }
 
   private context(plan: PluginPlan): PluginContext {
-    return pluginContext({ logger: this.logger, clock: this.clock, metrics: this.metrics, dataDir: this.dataDir, workingDir: this.workingDir, signal: this.abort.signal, pipelineId: this.id, settings: this.settings }, plan);
+    return pluginContext({ logger: this.logger, clock: this.clock, metrics: this.metrics, dataDir: this.dataDir, workingDir: this.workingDir, signal: this.abort.signal, pipelineId: this.id, settings: this.settings, pipelineBus: this.pipelineBus }, plan);
   }
 
   /** Compiles a plan into stages, taking instances from `reuse` (signature → instances) where the plugin is unchanged. */

@@ -4,6 +4,7 @@ import type { Clock } from '../plugin/clock.js';
 import { completeCodec, type CodecFactory, type CodecImplementation, type PluginContext } from '../plugin/define.js';
 import type { MetricsRegistry } from '../plugin/metrics.js';
 import { resolveConfigPath } from '../registry/install-root.js';
+import { createPipelineBus, type PipelineBus } from './pipeline-bus.js';
 import type { CodecPlan, PluginPlan } from './plan.js';
 import type { Settings } from './settings.js';
 
@@ -17,7 +18,12 @@ export interface ContextServices {
   signal: AbortSignal;
   pipelineId: string;
   settings: Settings;
+  /** The process's pipeline-to-pipeline addresses (absent: a bus no pipeline shares, e.g. replay's). */
+  pipelineBus?: PipelineBus;
 }
+
+/** The bus of contexts made without one (replay's sections): no pipeline listens on it. */
+let unshared: PipelineBus | undefined;
 
 /** What a plugin is handed at create(): its logger, metrics scope, paths, codec, settings. */
 export function pluginContext(s: ContextServices, plan: PluginPlan): PluginContext {
@@ -39,6 +45,7 @@ export function pluginContext(s: ContextServices, plan: PluginPlan): PluginConte
       return new Map(Object.entries(set).map(([key, c]) => [key, codecFactory(s, plan, c, `${plan.id}.${option}.${key}`)]));
     },
     settings: s.settings,
+    pipelineBus: s.pipelineBus ?? (unshared ??= createPipelineBus()),
   };
 }
 

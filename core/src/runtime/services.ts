@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../plugin/clock.js';
 import { SystemClock } from '../plugin/clock.js';
 import { MetricsRegistry } from '../plugin/metrics.js';
+import { createPipelineBus, type PipelineBus } from './pipeline-bus.js';
 import type { Settings } from './settings.js';
 
 /**
@@ -18,6 +19,7 @@ export const TOKENS = {
   Metrics: Symbol.for('pipeline.Metrics'),
   DataDir: Symbol.for('pipeline.DataDir'),
   WorkingDir: Symbol.for('pipeline.WorkingDir'),
+  PipelineBus: Symbol.for('pipeline.PipelineBus'),
 } as const;
 
 export interface PipelineServices {
@@ -27,9 +29,11 @@ export interface PipelineServices {
   metrics: MetricsRegistry;
   dataDir: string;
   workingDir: string;
+  /** Shared by every pipeline of the process (pipeline-to-pipeline); a fresh one when not given. */
+  pipelineBus: PipelineBus;
 }
 
-export function createPipelineContainer(services: Omit<PipelineServices, 'clock' | 'metrics'> & Partial<PipelineServices>): DependencyContainer {
+export function createPipelineContainer(services: Omit<PipelineServices, 'clock' | 'metrics' | 'pipelineBus'> & Partial<PipelineServices>): DependencyContainer {
   const c = rootContainer.createChildContainer();
   c.registerInstance(TOKENS.Logger, services.logger);
   c.registerInstance(TOKENS.Clock, services.clock ?? new SystemClock());
@@ -37,6 +41,7 @@ export function createPipelineContainer(services: Omit<PipelineServices, 'clock'
   c.registerInstance(TOKENS.Metrics, services.metrics ?? new MetricsRegistry());
   c.registerInstance(TOKENS.DataDir, services.dataDir);
   c.registerInstance(TOKENS.WorkingDir, services.workingDir);
+  c.registerInstance(TOKENS.PipelineBus, services.pipelineBus ?? createPipelineBus());
   return c;
 }
 
@@ -48,5 +53,6 @@ export function resolveServices(c: DependencyContainer): PipelineServices {
     metrics: c.resolve<MetricsRegistry>(TOKENS.Metrics),
     dataDir: c.resolve<string>(TOKENS.DataDir),
     workingDir: c.resolve<string>(TOKENS.WorkingDir),
+    pipelineBus: c.resolve<PipelineBus>(TOKENS.PipelineBus),
   };
 }

@@ -38,6 +38,7 @@ export const SETTING_KINDS: Readonly<Record<string, Kind>> = {
   'queue.max_bytes': 'size',
   'queue.checkpoint.writes': 'number',
   'path.data': 'string',
+  'path.queue': 'string',
   'path.plugins': 'strings',
   'path.config': 'string',
   'path.logs': 'string',
@@ -65,7 +66,6 @@ const LOGSTASH_ONLY = [
   'pipeline.separate_logs',
   'config.debug',
   'config.field_reference.escape_style',
-  'path.queue',
   'queue.page_capacity',
   'queue.checkpoint.acks',
   'queue.checkpoint.retry',
@@ -152,6 +152,16 @@ export interface SettingsFile {
 
 /** Reads and checks one settings file (logstash.yml or pipeline.yml). Throws SettingsError. */
 export function readSettingsFile(file: string, text: string, env: NodeJS.ProcessEnv = process.env): SettingsFile {
+  const { doc, lc } = parseYaml(file, text);
+  const out: SettingsFile = { settings: {}, ignored: [] };
+  const root = doc.contents;
+  if (root === null || root === undefined) return out;
+  if (!yaml!.isMap(root)) throw new SettingsError(file, 1, 'expected a map of settings (key: value lines)');
+  checkMap(root, file, lc, env, out);
+  return out;
+}
+
+function parseYaml(file: string, text: string): { doc: YamlModule.Document; lc: YamlModule.LineCounter } {
   yaml ??= createRequire(import.meta.url)('yaml') as typeof YamlModule;
   const lc = new yaml.LineCounter();
   const doc = yaml.parseDocument(text, { lineCounter: lc });
@@ -159,10 +169,11 @@ export function readSettingsFile(file: string, text: string, env: NodeJS.Process
     const e = doc.errors[0]!;
     throw new SettingsError(file, e.linePos?.[0]?.line, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const out: SettingsFile = { settings: {}, ignored: [] };
-  const root = doc.contents;
-  if (root === null || root === undefined) return out;
-  if (!yaml.isMap(root)) throw new SettingsError(file, 1, 'expected a map of settings (key: value lines)');
+  return { doc, lc };
+}
+
+/** Checks a map of settings into `out`; `only`, when given, is the keys allowed here (a pipelines.yml entry's). */
+function checkMap(root: YamlModule.YAMLMap, file: string, lc: YamlModule.LineCounter, env: NodeJS.ProcessEnv, out: SettingsFile, only?: ReadonlySet<string>): void {
   const walk = (map: YamlModule.YAMLMap, prefix: string) => {
     for (const pair of map.items) {
       const keyNode = pair.key as YamlModule.Scalar | null;
@@ -180,9 +191,10 @@ export function readSettingsFile(file: string, text: string, env: NodeJS.Process
           out.ignored.push(key);
           continue;
         }
-        const close = closeMatches(key, Object.keys(SETTING_KINDS));
+        const close = closeMatches(key, only ? [...only] : Object.keys(SETTING_KINDS));
         throw new SettingsError(file, line, `unknown setting '${key}'`, close.length ? `did you mean '${close[0]}'?` : `settings Pipeline reads: ${Object.keys(SETTING_KINDS).join(', ')}`);
       }
+      if (only && !only.has(key)) throw new SettingsError(file, line, `'${key}' is a setting of the process, not of one pipeline`, 'set it in logstash.yml (or pipeline.yml) or on the command line');
       let value: unknown = yaml!.isNode(valueNode) ? (valueNode as YamlModule.Node).toJSON() : valueNode;
       if (value === null || value === undefined) continue;
       if (typeof value === 'string') value = substitute(value, file, line, env);
@@ -191,5 +203,62 @@ export function readSettingsFile(file: string, text: string, env: NodeJS.Process
     }
   };
   walk(root, '');
+}
+
+/** Settings one entry of pipelines.yml may set (Logstash's per-pipeline settings that mean something here). */
+export const PIPELINE_SETTINGS: ReadonlySet<string> = new Set([
+  'pipeline.id',
+  'pipeline.workers',
+  'pipeline.batch.size',
+  'pipeline.batch.delay',
+  'pipeline.ordered',
+  'queue.type',
+  'queue.max_events',
+  'queue.max_bytes',
+  'queue.checkpoint.writes',
+  'path.queue',
+  'path.config',
+  'config.string',
+  'config.support_escapes',
+  'config.reload.automatic',
+  'config.reload.interval',
+]);
+
+export interface PipelineEntry {
+  id: string;
+  settings: Settings;
+  /** `file:line` of the entry, for messages. */
+  where: string;
+  /** Logstash-only keys it set, accepted and ignored. */
+  ignored: string[];
+}
+
+/**
+ * pipelines.yml, as Logstash reads it: a list of maps, each one pipeline's settings (what it does
+ * not set comes from logstash.yml and the command line). Every entry needs a `pipeline.id`, unique,
+ * and `path.config` or `config.string`; a key that is not a pipeline's setting is an error naming
+ * the file and line. Throws SettingsError.
+ */
+export function readPipelinesFile(file: string, text: string, env: NodeJS.ProcessEnv = process.env): PipelineEntry[] {
+  const { doc, lc } = parseYaml(file, text);
+  const root = doc.contents;
+  if (root === null || root === undefined) return [];
+  if (!yaml!.isSeq(root)) throw new SettingsError(file, 1, 'expected a list of pipelines (- pipeline.id: ...)');
+  const out: PipelineEntry[] = [];
+  const seen = new Map<string, string>();
+  for (const item of root.items) {
+    const line = yaml!.isNode(item) && item.range ? lc.linePos(item.range[0]).line : undefined;
+    const where = `${file}${line ? `:${line}` : ''}`;
+    if (!yaml!.isMap(item)) throw new SettingsError(file, line, 'each pipeline is a map of settings (- pipeline.id: NAME, then path.config or config.string)');
+    const one: SettingsFile = { settings: {}, ignored: [] };
+    checkMap(item, file, lc, env, one, PIPELINE_SETTINGS);
+    const id = one.settings['pipeline.id'] as string | undefined;
+    if (id === undefined || id === '') throw new SettingsError(file, line, 'this pipeline has no pipeline.id');
+    if (seen.has(id)) throw new SettingsError(file, line, `pipeline.id ${id} is listed twice (first at ${seen.get(id)})`, 'every pipeline needs its own id');
+    seen.set(id, where);
+    if (one.settings['path.config'] === undefined && one.settings['config.string'] === undefined)
+      throw new SettingsError(file, line, `pipeline ${id} has neither path.config nor config.string`, 'name its config file (path.config: /etc/pipeline/conf.d/x.conf) or give it inline (config.string: ...)');
+    out.push({ id, settings: one.settings, where, ignored: one.ignored });
+  }
   return out;
 }
