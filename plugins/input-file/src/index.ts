@@ -6,6 +6,7 @@ import { excluder, planGlobs } from './discover.js';
 import { JoinedStreams } from './joined.js';
 import { SinceDb } from './sincedb.js';
 import { Tailer } from './tailer.js';
+import { ReadProgress } from './progress.js';
 
 export { SinceDb, SINCEDB_VERSION } from './sincedb.js';
 
@@ -79,6 +80,11 @@ export default definePlugin({
             events.inc();
             sink.push(e, onDelivered);
           });
+    // read mode on a terminal: a progress line over the bytes of the files being read
+    const progress = o.mode === 'read' ? new ReadProgress(process.stderr) : undefined;
+    const bytesRead = ctx.metrics.counter('bytes');
+    let readFrom = 0;
+    let readTotal = 0;
     const tailer = new Tailer({
       plans: planGlobs(o.path, (p) => ctx.resolvePath(p)),
       excluded: excluder(o.exclude),
@@ -94,6 +100,9 @@ export default definePlugin({
       sortBy: o.file_sort_by as 'last_modified' | 'path',
       sortDescending: o.file_sort_direction === 'desc',
       ignoreOlderMs: o.ignore_older === undefined ? undefined : o.ignore_older * 1000,
+      opened(size, offset) {
+        readTotal += size - offset;
+      },
       clock,
       logger: ctx.logger,
       metrics: ctx.metrics,
@@ -227,8 +236,13 @@ export default definePlugin({
       schedule();
       timers.push(clock.setInterval(schedule, o.stat_interval * 1000));
       timers.push(clock.setInterval(saveDb, o.sincedb_write_interval * 1000));
+      if (progress?.enabled) {
+        readFrom = bytesRead.value;
+        timers.push(clock.setInterval(() => progress.update(bytesRead.value - readFrom, readTotal, events.value, clock.now()), 250));
+      }
       await done;
       for (const t of timers) t.cancel();
+      progress?.clear();
       await busy;
       joined?.endAll(); // the events the codec still builds, before waiting for their delivery
       await drain();

@@ -45,6 +45,8 @@ export interface TailerOptions {
   sortDescending?: boolean;
   /** Files not modified for this long when found are left alone until they change (ignore_older). */
   ignoreOlderMs?: number;
+  /** A file is followed from `offset`; it holds `size` bytes now (read mode's progress line). */
+  opened?(size: number, offset: number): void;
 }
 
 interface Tracked {
@@ -196,6 +198,7 @@ export class Tailer {
     this.m.discovered.inc();
     this.m.open.set(this.tracked.size);
     this.o.logger.info({ path, offset }, 'following file');
+    this.o.opened?.(size, offset);
     this.o.progress(0);
   }
 
