@@ -78,6 +78,7 @@ export class EmailOutput implements OutputInstance {
   private readonly stagedKeys = new Set<string>();
   private readonly stagedCounts = new Map<string, number>();
   private readonly digestTimers = new Map<string, TimerHandle>();
+  private readonly digestDue = new Map<string, number>();
   /** Per throttle key: the mails held back since its last mail, and when the next may go. */
   private readonly held = new Map<string, HeldBack & { envelope: RenderedMail; timer?: TimerHandle }>();
   private readonly severity: FieldRef;
@@ -273,11 +274,16 @@ export class EmailOutput implements OutputInstance {
     const n = (this.stagedCounts.get(group) ?? 0) + 1;
     this.stagedCounts.set(group, n);
     if (n >= this.o.digestMaxEvents) this.closeDigest(group);
-    else if (!this.digestTimers.has(group)) this.scheduleDigest(group, this.ctx.clock.now() + this.o.digestWindowMs);
+    else {
+      const due = this.ctx.clock.now() + this.o.digestWindowMs;
+      // an exempt event does not wait for a digest the throttle holds back: it goes at its window's end
+      if (!this.digestTimers.has(group) || (exempt && (this.digestDue.get(group) ?? Infinity) > due)) this.scheduleDigest(group, due);
+    }
   }
 
   private scheduleDigest(group: string, dueMs: number): void {
     this.digestTimers.get(group)?.cancel();
+    this.digestDue.set(group, dueMs);
     this.digestTimers.set(
       group,
       this.ctx.clock.setTimeout(() => this.closeDigest(group), Math.max(0, dueMs - this.ctx.clock.now())),
@@ -288,6 +294,7 @@ export class EmailOutput implements OutputInstance {
   private closeDigest(group: string): void {
     this.digestTimers.get(group)?.cancel();
     this.digestTimers.delete(group);
+    this.digestDue.delete(group);
     if (this.closed) return;
     const rows = this.spool.staged(group);
     if (rows.length === 0) return;

@@ -204,6 +204,28 @@ describe('email output: keeping mail rare (virtual clock)', () => {
     }
   });
 
+  test('throttle_exempt with a digest: a digest holding a critical event is not held back by the throttle', async () => {
+    const ctx = makeContext({ dataDir: tmp() });
+    const out = await make(conf(peer, `subject => "pfsense" body => "%{message}" digest_window => 60 throttle_count => 1 throttle_period => 3600`), ctx);
+    const base = peer.received.length;
+    const e = (i: number, severity: string) => ev({ message: `m${i}`, alert: { severity } }, Date.UTC(2026, 0, 1, 0, 0, i));
+    try {
+      await out.receive([e(1, 'warning')]);
+      await advance(ctx, out, 61_000, 30_000);
+      assert.equal(peer.received.length, base + 1, 'the first digest uses the allowance');
+      await out.receive([e(2, 'warning')]);
+      await advance(ctx, out, 61_000, 30_000);
+      assert.equal(peer.received.length, base + 1, 'a warning digest waits for the throttle');
+      await out.receive([e(3, 'critical')]);
+      await advance(ctx, out, 61_000, 30_000);
+      assert.equal(peer.received.length, base + 2, 'with a critical event in it, the digest goes');
+      assert.match(peer.received.at(-1)!.mail.text!, /m2[\s\S]*m3/);
+      assert.equal(metric(ctx, 'throttle_exempted'), 1);
+    } finally {
+      await out.close();
+    }
+  });
+
   test('digest: events within digest_window become one mail listing them, also across a restart; throttle holds digests back', async () => {
     const dataDir = tmp();
     const spool = join(dataDir, 'mail.sqlite');
