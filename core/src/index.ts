@@ -38,4 +38,5 @@ export { MetricsRegistry, type Metrics, type Counter, type Gauge, type MetricLab
 export { ConfigError, closeMatches } from './config/errors.js';
 export { PluginError } from './plugin/errors.js';
 export * from './spool/index.js';
+export type { CommandContext, CommandRun, CommandWriter } from './registry/commands.js';
 export { RUNAWAY_MS, enableRegexFallback, needsWatchdog, RegexWatchdog } from './regex/bounded.js';

@@ -6,22 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { CommandContext } from '@pipeline/core';
 import { checkRuleFiles } from './loader.js';
 import { formatMigrateSummary, migrateRuleFile } from './migrate.js';
-
-/** The context core hands a contributed command (CommandContext in @pipeline/core). */
-interface Writer {
-  write(text: string): unknown;
-}
-export interface CommandContext {
-  readonly name: string;
-  readonly stdout: Writer;
-  readonly stderr: Writer;
-  readonly settings: Readonly<Record<string, unknown>>;
-  readonly workingDir: string;
-  readonly coreVersion: string;
-  setExitCode(code: number): void;
-}
 
 const HELP = {
   top: `pipeline sec <command>
