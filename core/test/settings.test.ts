@@ -33,7 +33,7 @@ describe('settings files', () => {
     assert.deepEqual(r.ignored, ['node.name', 'xpack.monitoring.enabled', 'dead_letter_queue.enable']);
   });
 
-  it('--path.settings: a missing directory, a typo in logstash.yml and several pipelines are refused with exit 1', () => {
+  it('--path.settings: a missing directory, a typo in logstash.yml are refused with exit 1; one or several pipelines in pipelines.yml run', () => {
     const t = tempDir();
     try {
       const base = ['start', '--path.data', t.dir, '-e', 'input { generator { count => 1 } } output { null {} }'];
@@ -49,10 +49,12 @@ describe('settings files', () => {
       r = cli([...base, '--path.settings', t.dir, '--log.format', 'json']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /Logstash settings that mean nothing here were ignored: node.name/);
-      writeFileSync(join(t.dir, 'pipelines.yml'), '- pipeline.id: a\n  config.string: "input { generator { count => 1 } } output { null {} }"\n- pipeline.id: b\n  path.config: b.conf\n');
-      r = cli(['start', '--path.data', t.dir, '--path.settings', t.dir]);
-      assert.equal(r.status, 1);
-      assert.match(r.stderr, /2 pipelines listed; one process runs one pipeline for now/);
+      // several pipelines run side by side, each under its own id
+      writeFileSync(join(t.dir, 'pipelines.yml'), '- pipeline.id: a\n  config.string: "input { generator { count => 1 } } output { null {} }"\n- pipeline.id: b\n  config.string: "input { generator { count => 1 } } output { null {} }"\n');
+      r = cli(['start', '--path.data', t.dir, '--path.settings', t.dir, '--log.format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /"pipeline":"a"/);
+      assert.match(r.stderr, /"pipeline":"b"/);
       writeFileSync(join(t.dir, 'pipelines.yml'), '- pipeline.id: only\n  config.string: "input { generator { count => 1 } } output { null {} }"\n');
       r = cli(['start', '--path.data', t.dir, '--path.settings', t.dir, '--log.format', 'json']);
       assert.equal(r.status, 0, r.stderr);

@@ -17,6 +17,11 @@ const PLUGINS = join(REPO, 'plugins');
  * the test is checked as any other, and the last check asks for its entry to go.
  */
 const PENDING: Record<string, string> = {
+  // the suite feeds bytes through the plugin's codec; these carry events between pipelines in one
+  // process (no bytes, no codec), so they need an in-process variant of the suite, still to come.
+  // Their own tests (test/input.test.ts, test/output.test.ts) cover delivery, back-pressure and shutdown.
+  'input-pipeline': 'events from the in-process pipeline bus: no bytes, no codec for the suite to drive',
+  'output-pipeline': 'events to the in-process pipeline bus: no bytes, no codec for the suite to check',
 };
 
 interface Declared {
