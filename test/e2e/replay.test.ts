@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { atomicOracle } from '../sec-oracle.js';
 import { BIN, freePort, REPO, tempDir, waitFor as until } from './util.js';
 
 /**
@@ -85,27 +86,12 @@ output {
 }
 `;
 
-const oracleDir = () => {
-  const found = [resolve(REPO, '../shared/sec-oracle'), '/work/shared/sec-oracle', ...(process.env.SEC_ORACLE ? [process.env.SEC_ORACLE] : [])].find((d) => existsSync(join(d, 'vclock-run.mjs')));
-  assert.ok(found, 'the SEC oracle (shared/sec-oracle) is missing');
-  return found;
-};
 
 /** The real sec's alerts: the lines on a virtual clock set to each line's time before it is read. */
 function secAlerts(): string[] {
   const work = join(t.dir, 'oracle');
   mkdirSync(work, { recursive: true });
-  const src = oracleDir();
-  copyFileSync(join(src, 'sec-vclock.pl'), join(work, 'sec-vclock.pl'));
-  // the clock file written atomically (a reader may otherwise see it empty), as correlate-sec's own differential tests do
-  let runner = readFileSync(join(src, 'vclock-run.mjs'), 'utf8').replace('import { readFileSync, writeFileSync,', 'import { renameSync, readFileSync, writeFileSync,');
-  let swaps = 0;
-  runner = runner.replace(/^( *)writeFileSync\(clockFile, `\$\{now\}\\n`\);/gm, (_m, indent: string) => {
-    swaps++;
-    return `${indent}writeFileSync(clockFile + '.tmp', \`\${now}\\n\`); renameSync(clockFile + '.tmp', clockFile);`;
-  });
-  assert.equal(swaps, 2, 'the oracle runner changed: the atomic clock patch no longer applies');
-  writeFileSync(join(work, 'vclock-run.mjs'), runner);
+  const runner = atomicOracle(work);
   writeFileSync(join(work, 'rules.sec'), SECS);
   const scenario: string[] = [];
   let now = -1;
@@ -114,7 +100,7 @@ function secAlerts(): string[] {
     scenario.push(l.text);
   }
   writeFileSync(join(work, 'scenario.txt'), scenario.join('\n') + '\n');
-  const r = spawnSync(process.execPath, [join(work, 'vclock-run.mjs'), '--rules', join(work, 'rules.sec'), '--scenario', join(work, 'scenario.txt'), '--workdir', join(work, 'run'), '--base', String(BASE), '--timeout', '300'], {
+  const r = spawnSync(process.execPath, [runner, '--rules', join(work, 'rules.sec'), '--scenario', join(work, 'scenario.txt'), '--workdir', join(work, 'run'), '--base', String(BASE), '--timeout', '300'], {
     encoding: 'utf8',
     env: { ...process.env, TZ: 'UTC' },
     timeout: 600_000,

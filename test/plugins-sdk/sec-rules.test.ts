@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { atomicOracle } from '../sec-oracle.js';
 import { FIXTURES, REPO_ROOT, outputOf, run, tempDir } from './helpers.js';
 
 // pipelines/rules/snort.sec and openvpn.sec use only SEC 2.9 features, so the real `sec` is
 // their oracle: each scripted sample (a vclock-run scenario: log lines plus clock directives)
 // must make the real sec write exactly the recorded alerts. Needs the Debian package `sec`.
-const ORACLE = '/work/shared/sec-oracle/vclock-run.mjs';
+// The oracle runs from a copy whose clock is written atomically (see ../sec-oracle.ts).
 
 describe('SEC rule files for Snort and OpenVPN, against the real sec', () => {
   for (const name of ['snort', 'openvpn']) {
@@ -25,7 +26,7 @@ describe('SEC rule files for Snort and OpenVPN, against the real sec', () => {
       const t = tempDir(`pipeline-sec-${name}-`);
       try {
         mkdirSync(join(t.dir, 'data'));
-        const r = run(process.execPath, [ORACLE, '--rules', rules, '--scenario', join(dir, 'scenario.txt'), '--workdir', t.dir], t.dir);
+        const r = run(process.execPath, [atomicOracle(t.dir), '--rules', rules, '--scenario', join(dir, 'scenario.txt'), '--workdir', t.dir], t.dir);
         assert.equal(r.status, 0, outputOf(r));
         const got = readFileSync(join(t.dir, 'data', 'sec-alerts.log'), 'utf8');
         assert.equal(got, readFileSync(join(dir, 'expected-sec-alerts.log'), 'utf8'));
