@@ -137,4 +137,29 @@ describe('filter worker threads', { concurrency: false }, () => {
       t.cleanup();
     }
   });
+  test('what a filter logs in a worker thread reaches stderr and the -l file, marked with its thread', async () => {
+    const t = tempDir();
+    try {
+      const out = join(t.dir, 'out.jsonl');
+      const logs = join(t.dir, 'logs');
+      const count = 12_000;
+      // the last 200 events of input "a" are not JSON: the json filter warns once for each
+      const conf = config(out, count).replace('filter {\n', `filter {\n  if [type] == "a" and [sequence] >= ${count - 200} { json { source => "message" } }\n`);
+      const p = startPipeline(['-e', conf, '-w', '2', '-l', logs, '--path.plugins', PLUGINS, '--path.data', join(t.dir, 'data'), '--api.enabled', 'false']);
+      assert.equal(await p.exited, 0, p.stderr());
+      const events = readOut(out);
+      const warned = events.filter((e) => e.type === 'a' && e.sequence >= count - 200);
+      const inThreads = warned.filter((e) => e.filter_thread !== 0).length;
+      assert.ok(inThreads > 0, `some of the warned events were filtered in threads:\n${p.stderr()}`);
+      const fileRecords = logRecords(readFileSync(join(logs, 'pipeline-json.log'), 'utf8'));
+      for (const [where, records] of [['stderr', logRecords(p.stderr())], ['the -l file', fileRecords]] as const) {
+        const warns = records.filter((r) => r.msg === 'error parsing json');
+        assert.equal(warns.length, warned.length, `one warning per event in ${where}`);
+        assert.equal(warns.filter((r) => typeof r.thread === 'number').length, inThreads, `thread-marked warnings in ${where}`);
+        for (const w of warns) assert.equal(w.level, 'warn');
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
 });

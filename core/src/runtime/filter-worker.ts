@@ -22,7 +22,8 @@ import { hintsOf, type FromWorker, type ToWorker, type WorkerSetup } from './fil
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const logger = createLogger(setup.logLevel, setup.logFormat).child({ thread: threadId });
+// lines go to the pipeline thread, which writes them where its own go (stderr, the -l file)
+const logger = createLogger(setup.logLevel, setup.logFormat, undefined, { write: (line) => port.postMessage({ type: 'log', line } satisfies FromWorker) }).child({ thread: threadId });
 const metrics = new MetricsRegistry();
 const clock = new SystemClock();
 const abort = new AbortController();

@@ -10,6 +10,7 @@ import { compileTemplate } from '../event/sprintf.js';
 import { fieldRef, type Fields } from '../event/field-ref.js';
 import type { PipelinePlan, PluginPlan } from './plan.js';
 import { num, type Settings } from './settings.js';
+import { writeLogLine } from './logger.js';
 
 /**
  * `pipeline.workers` above 1: the filter section runs in that many worker threads, each with its
@@ -43,7 +44,7 @@ export interface WorkerSetup {
 }
 
 export type ToWorker = { type: 'batch'; seq: number; lines: string } | { type: 'close' };
-export type FromWorker = { type: 'ready' } | { type: 'done'; seq: number; lines: string; metrics: MetricDelta[] } | { type: 'failed'; seq: number; message: string };
+export type FromWorker = { type: 'log'; line: string } | { type: 'ready' } | { type: 'done'; seq: number; lines: string; metrics: MetricDelta[] } | { type: 'failed'; seq: number; message: string };
 
 /** How many threads the filter section may use, and if none, why (logged at start). */
 export interface ThreadPlan {
@@ -196,6 +197,7 @@ export class FilterWorkers {
   }
 
   private onMessage(t: Thread, m: FromWorker): void {
+    if (m.type === 'log') return writeLogLine(m.line);
     if (m.type === 'ready') {
       t.ready = true;
       if (this.state === 'starting' && this.threads.every((x) => x.ready)) {

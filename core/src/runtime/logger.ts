@@ -80,19 +80,38 @@ export function reopenLogFile(): void {
   logFile?.reopen();
 }
 
+/** Where the process's log lines go (stderr, and the `-l` file): what `writeLogLine` writes to. */
+let sinks: { write(line: string): unknown }[] = [];
+
+/**
+ * Writes one finished log line (pino's JSON, newline-terminated) to the process's log, as the
+ * logger made by createLogger would: the filter worker threads send their lines here, so they reach
+ * stderr and the `-l` file, and follow that file when SIGUSR2 reopens it.
+ */
+export function writeLogLine(line: string): void {
+  for (const s of sinks) s.write(line);
+}
+
 /**
  * The program's logger. `json`: one JSON object per line with the level's name (`"level":"error"`)
  * and its syslog `priority`; on a journald stream, prefixed for journald (see jsonStream).
  * `logDir`: the same lines also go to `<logDir>/pipeline-plain.log` or `pipeline-json.log`
  * (Logstash's `logstash-plain.log` / `logstash-json.log`).
+ * `to`: instead of both, every line goes there (a worker thread's logger, whose lines the pipeline
+ * thread writes with writeLogLine).
  */
-export function createLogger(level: string, format: 'plain' | 'json', logDir?: string): Logger {
+export function createLogger(level: string, format: 'plain' | 'json', logDir?: string, to?: { write(line: string): void }): Logger {
   const json = format === 'json';
-  const console = json ? jsonStream(stderrIsJournal()) : plainStream();
   const options: pino.LoggerOptions = { level, name: 'pipeline', base: undefined, redact: { paths: ['password', '*.password', 'api_key', '*.api_key'], censor: '[redacted]' } };
   if (json) options.formatters = { level: (label) => ({ level: label, priority: SYSLOG_PRIORITY[label] ?? 6 }) };
-  if (logDir === undefined) return pino(options, console);
+  if (to) return pino(options, to);
+  const console = json ? jsonStream(stderrIsJournal()) : plainStream();
+  if (logDir === undefined) {
+    sinks = [console];
+    return pino(options, console);
+  }
   logFile = pino.destination({ dest: join(logDir, json ? 'pipeline-json.log' : 'pipeline-plain.log'), mkdir: true, sync: true });
   const file = json ? logFile : plainStream(logFile);
+  sinks = [console, file];
   return pino(options, pino.multistream([{ stream: console as never, level: 'trace' }, { stream: file as never, level: 'trace' }]));
 }
